@@ -1,0 +1,43 @@
+-- Group roles of pg-cognition. Roles are cluster-wide, so each is created only when missing.
+--
+-- cognition_owner owns every object pg-cognition manages (the cognition schema, the template,
+-- every tenant schema) and creates every role it manages: on Postgres 16+ a role created by a
+-- CREATEROLE role is administered by its creator, so owning the roles is what lets the
+-- lifecycle triggers grant and revoke memberships without superuser rights (RDS and Aurora
+-- have no superuser).
+do $$
+begin
+  if not exists (select from pg_catalog.pg_roles where rolname = 'cognition_owner') then
+    create role cognition_owner nologin createrole;
+  end if;
+end
+$$;
+
+grant cognition_owner to current_user;
+do $$
+begin
+  execute format('grant create, connect, temporary on database %I to cognition_owner', current_database());
+end
+$$;
+
+alter schema cognition owner to cognition_owner;
+
+set local role cognition_owner;
+
+do $$
+declare
+  r text;
+begin
+  foreach r in array array['application_admins', 'tenant_admins', 'tenant_users'] loop
+    if not exists (select from pg_catalog.pg_roles where rolname = r) then
+      execute format('create role %I nologin', r);
+    end if;
+  end loop;
+  -- The authenticator logs in for the role-switch executor. NOINHERIT: it holds no privilege
+  -- of its own and only acts through SET ROLE to a user's role. Its password is set by the
+  -- application (see Cognition.prepareAuthenticator), never in a migration.
+  if not exists (select from pg_catalog.pg_roles where rolname = 'cognition_authenticator') then
+    create role cognition_authenticator login noinherit;
+  end if;
+end
+$$;

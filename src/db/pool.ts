@@ -1,0 +1,60 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export type Queryable = pg.ClientBase | pg.Pool;
+
+export interface PoolOptions {
+  max?: number;
+  /** Send queries without waiting for the previous one's reply (one round trip per request). */
+  pipeline?: boolean;
+  applicationName?: string;
+}
+
+export function createPool(connectionString: string, options: PoolOptions = {}): pg.Pool {
+  const config: pg.PoolConfig & { pipeline?: boolean } = {
+    connectionString,
+    max: options.max ?? 10,
+    idleTimeoutMillis: 30_000,
+    application_name: options.applicationName ?? 'pg-cognition',
+  };
+  if (options.pipeline) config.pipeline = true;
+  const pool = new pg.Pool(config);
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one client; rolls back on any error. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** Connection settings of a URL, for the credentials kept in the secret store. */
+export function endpointOf(connectionString: string): { host: string; port: number; dbname: string } {
+  const url = new URL(connectionString);
+  return {
+    host: decodeURIComponent(url.hostname) || 'localhost',
+    port: url.port ? Number(url.port) : 5432,
+    dbname: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}
+
+/** The same server and database, logging in as another role. */
+export function urlFor(connectionString: string, user: string, password: string): string {
+  const url = new URL(connectionString);
+  url.username = encodeURIComponent(user);
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}

@@ -1,0 +1,40 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { migrate } from '../../src/db/migrator.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/local/embedded-postgres.js';
+
+export interface TestCluster {
+  server: EmbeddedServer;
+  /** Superuser URL of the test database. */
+  url: string;
+  dir: string;
+  /** A client connected as the superuser; closed by stop(). */
+  admin: pg.Client;
+  stop(): Promise<void>;
+}
+
+/**
+ * A private Postgres cluster for one test file: roles are cluster-wide, so test files that
+ * create tenants and users must not share a cluster.
+ */
+export async function startCluster(options: { migrate?: boolean } = {}): Promise<TestCluster> {
+  const dir = await mkdtemp(join(tmpdir(), 'pgc-test-'));
+  await chmod(dir, 0o711);
+  const server = await startEmbeddedPostgres({ dir: join(dir, 'pg') });
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  if (options.migrate !== false) await migrate(admin);
+  return {
+    server,
+    url: server.url,
+    dir,
+    admin,
+    async stop() {
+      await admin.end().catch(() => {});
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

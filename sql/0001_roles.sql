@@ -22,6 +22,25 @@ $$;
 
 alter schema cognition owner to cognition_owner;
 
+-- Before Postgres 15 every role may create objects in public; user roles must not be able to
+-- plant functions or operators that other roles' unqualified names could resolve to.
+do $$
+begin
+  revoke create on schema public from public;
+exception when insufficient_privilege then
+  raise warning 'could not revoke CREATE on schema public from PUBLIC; do it as the schema owner';
+end
+$$;
+
+-- Lets the lifecycle triggers close a suspended user's open connections.
+do $$
+begin
+  grant pg_signal_backend to cognition_owner;
+exception when insufficient_privilege then
+  raise warning 'could not grant pg_signal_backend to cognition_owner; suspended users keep open connections until they close';
+end
+$$;
+
 set local role cognition_owner;
 
 do $$

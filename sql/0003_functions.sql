@@ -64,29 +64,6 @@ $$;
 
 alter table cognition.users alter column tenant_id set default cognition.my_tenant_id();
 
--- First statement of every request, in the same transaction as the query. With p_role it
--- switches to that user's role (role-switch executor); without, the login role is the user
--- (credentials executor). The tenant schema comes from the database, never from the caller.
--- No SET clause on purpose: a function-level SET would undo these settings on return.
-create function cognition.begin_request(p_role text, p_claims text) returns text
-  language plpgsql volatile
-as $$
-declare
-  v_schema text;
-begin
-  if p_role is not null then
-    perform pg_catalog.set_config('role', p_role, true);
-  end if;
-  perform pg_catalog.set_config('request.jwt.claims', coalesce(p_claims, ''), true);
-  v_schema := cognition.my_schema();
-  if v_schema is null then
-    raise exception 'ERR_USER_INACTIVE: this user is not active' using errcode = '42501';
-  end if;
-  perform pg_catalog.set_config('search_path', pg_catalog.quote_ident(v_schema), true);
-  return v_schema;
-end
-$$;
-
 -- The roles a user's database role should be a member of, given its row.
 create function cognition.granted_role_for(p_role text, p_tenant_id uuid) returns text
   language sql stable
@@ -137,8 +114,19 @@ begin
       execute format('grant %I to %I', v_want, p_db_username);
     end if;
     execute format('alter role %I login', p_db_username);
+    if not pg_has_role('cognition_authenticator', p_db_username, 'MEMBER') then
+      execute format('grant %I to cognition_authenticator', p_db_username);
+    end if;
   else
     execute format('alter role %I nologin', p_db_username);
+    -- The role-switch executor can no longer become this user at all, and the user's open
+    -- connections (credentials mode) are closed: even a query that touches no table fails.
+    if pg_has_role('cognition_authenticator', p_db_username, 'MEMBER') then
+      execute format('revoke %I from cognition_authenticator', p_db_username);
+    end if;
+    perform pg_terminate_backend(a.pid)
+    from pg_stat_activity a
+    where a.usename = p_db_username and a.pid <> pg_backend_pid();
   end if;
 end
 $$;
@@ -188,6 +176,10 @@ begin
       using errcode = '23514';
   end if;
   if new.status = 'active' and old.status = 'invited' then
+    if new.db_username is null then
+      raise exception 'ERR_INVALID_TRANSITION: an invited user becomes active only by being provisioned'
+        using errcode = '23514';
+    end if;
     new.activated_at := now();
   end if;
   if new.status = 'removed' then
@@ -392,7 +384,8 @@ begin
     raise exception 'ERR_INVALID_ARGUMENT: the password must be a SCRAM-SHA-256 verifier' using errcode = '22023';
   end if;
   execute format('create role %I nologin inherit password %L', p_db_username, p_verifier);
-  execute format('grant %I to cognition_authenticator', p_db_username);
+  -- Activating the row grants the tenant role, LOGIN and the authenticator's membership
+  -- (users_after_write → sync_user_role).
   update cognition.users
      set db_username = p_db_username, idp_subject = coalesce(p_subject, idp_subject), status = 'active'
    where id = p_user_id
@@ -416,5 +409,18 @@ begin
     raise exception 'ERR_INVALID_ARGUMENT: the password must be a SCRAM-SHA-256 verifier' using errcode = '22023';
   end if;
   execute format('alter role %I password %L', v_name, p_verifier);
+end
+$$;
+
+-- The authenticator's password, as a SCRAM verifier (see provision_user).
+create function cognition.set_authenticator_password(p_verifier text) returns void
+  language plpgsql security definer
+  set search_path = pg_catalog, pg_temp
+as $$
+begin
+  if p_verifier !~ '^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$' then
+    raise exception 'ERR_INVALID_ARGUMENT: the password must be a SCRAM-SHA-256 verifier' using errcode = '22023';
+  end if;
+  execute format('alter role cognition_authenticator password %L', p_verifier);
 end
 $$;

@@ -6,12 +6,10 @@ revoke all on cognition.tenants, cognition.users, cognition.audit_log, cognition
 revoke execute on all functions in schema cognition from public;
 revoke all on schema tenant_template from public;
 
-grant usage on schema cognition to application_admins, tenant_admins, tenant_users, cognition_authenticator;
+grant usage on schema cognition to application_admins, tenant_admins, tenant_users;
 grant execute on function
   cognition.caller(), cognition.my_user_id(), cognition.my_tenant_id(), cognition.my_role(), cognition.my_schema()
   to application_admins, tenant_admins, tenant_users;
-grant execute on function cognition.begin_request(text, text)
-  to application_admins, tenant_admins, tenant_users, cognition_authenticator;
 
 -- The permission matrix. Column privileges say which attributes a rank may change at all;
 -- policies say on which rows; triggers check the transitions that hold for everyone.

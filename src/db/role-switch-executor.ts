@@ -1,0 +1,37 @@
+import type pg from 'pg';
+import { createPool } from './pool.js';
+import type { ExecResult, Executor, RunAs } from './executor.js';
+import { runRequest } from './request.js';
+
+/**
+ * The default, pooled mode: every connection logs in as cognition_authenticator (LOGIN
+ * NOINHERIT, no privileges of its own) and each request switches to the user's role for
+ * the duration of its transaction.
+ */
+export class RoleSwitchExecutor implements Executor {
+  readonly mode = 'role-switch' as const;
+  private readonly pool: pg.Pool;
+
+  constructor(authenticatorUrl: string, options: { max?: number } = {}) {
+    this.pool = createPool(authenticatorUrl, {
+      max: options.max ?? 20,
+      applicationName: 'pg-cognition role-switch',
+    });
+  }
+
+  async run<R = Record<string, unknown>>(as: RunAs, sql: string, params: readonly unknown[] = []): Promise<ExecResult<R>> {
+    const client = await this.pool.connect();
+    const outcome = await runRequest<R>(client, true, as, sql, params);
+    client.release(outcome.discard ? new Error('connection retired') : undefined);
+    if (outcome.error !== undefined) throw outcome.error;
+    return outcome.result as ExecResult<R>;
+  }
+
+  async forget(): Promise<void> {
+    // Nothing per user is cached: the role is chosen anew by every request.
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,51 @@
+import { CognitionError } from '../errors.js';
+
+export type TenantRole = 'admin' | 'user';
+export type UserRole = TenantRole | 'application_admin';
+export type UserStatus = 'invited' | 'active' | 'suspended' | 'removed';
+
+export const USER_ROLES: readonly UserRole[] = ['user', 'admin', 'application_admin'];
+
+// Local part: RFC 5322 atext and dots (apostrophes are common in real addresses), or any
+// non-ASCII letter (internationalised addresses). Domain: labels of letters, digits, hyphens.
+const LOCAL_PART = /^(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f])+(?:\.(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]|[^\x00-\x7f])+)*$/;
+const DOMAIN_LABEL = /^(?:[A-Za-z0-9]|[^\x00-\x7f])(?:[A-Za-z0-9-]|[^\x00-\x7f]){0,62}$/;
+
+export function validateEmail(email: unknown): string {
+  const fail = (why: string): never => {
+    throw new CognitionError('ERR_INVALID_EMAIL', `invalid email address: ${why}`);
+  };
+  if (typeof email !== 'string') return fail('not text');
+  const value = email.trim().normalize('NFC');
+  if (value.length > 254) return fail('longer than 254 characters');
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) return fail('contains white space or control characters');
+  const at = value.lastIndexOf('@');
+  if (at <= 0 || at === value.length - 1) return fail('expected local@domain');
+  const local = value.slice(0, at);
+  const domain = value.slice(at + 1);
+  if (local.length > 64 || !LOCAL_PART.test(local)) return fail('unsupported characters before the @');
+  const labels = domain.split('.');
+  if (labels.length < 2 || !labels.every((l) => DOMAIN_LABEL.test(l) && !l.endsWith('-'))) {
+    return fail('invalid domain');
+  }
+  return value;
+}
+
+export function validateRole(role: unknown, allowed: readonly UserRole[] = USER_ROLES): UserRole {
+  if (typeof role !== 'string' || !(allowed as readonly string[]).includes(role)) {
+    throw new CognitionError('ERR_INVALID_ROLE', `role must be one of: ${allowed.join(', ')}`);
+  }
+  return role as UserRole;
+}
+
+export function validatePersonName(name: unknown, what: string): string | null {
+  if (name === undefined || name === null) return null;
+  if (typeof name !== 'string') throw new CognitionError('ERR_INVALID_NAME', `${what} must be text`);
+  const trimmed = name.trim();
+  // eslint-disable-next-line no-control-regex
+  if ([...trimmed].length > 200 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new CognitionError('ERR_INVALID_NAME', `${what} must be at most 200 characters without control characters`);
+  }
+  return trimmed === '' ? null : trimmed;
+}

@@ -50,8 +50,15 @@ export class Cognition {
   private readonly executors = new Map<ExecutionMode, Executor>();
 
   private constructor(private readonly options: CognitionOptions) {
-    this.pool = createPool(options.databaseUrl, { max: options.adminPoolSize ?? 5, applicationName: 'pg-cognition admin' });
-    this.tenants = new TenantService(this.pool, createTemplateCloner('tenant_template'), recordTenantAtCurrentVersion);
+    this.pool = createPool(options.databaseUrl, {
+      max: options.adminPoolSize ?? 5,
+      applicationName: 'pg-cognition admin',
+    });
+    this.tenants = new TenantService(
+      this.pool,
+      createTemplateCloner('tenant_template'),
+      recordTenantAtCurrentVersion,
+    );
     this.users = new UserService(this.pool, options.secrets, {
       secretPrefix: this.secretPrefix,
       endpoint: endpointOf(options.databaseUrl),
@@ -134,14 +141,17 @@ export class Cognition {
     if (existing) return existing;
     let executor: Executor;
     if (mode === 'role-switch') {
-      executor = new RoleSwitchExecutor(await this.authenticatorUrl(), { max: this.options.executorPoolSize ?? 20 });
+      executor = new RoleSwitchExecutor(await this.authenticatorUrl(), {
+        max: this.options.executorPoolSize ?? 20,
+      });
     } else if (mode === 'credentials') {
       executor = new CredentialsExecutor({
         maxPerUser: this.options.connectionsPerUser ?? 2,
         credentialsFor: async (dbUsername) => {
-          const { rows } = await this.pool.query<{ id: string }>('select id from cognition.users where db_username = $1', [
-            dbUsername,
-          ]);
+          const { rows } = await this.pool.query<{ id: string }>(
+            'select id from cognition.users where db_username = $1',
+            [dbUsername],
+          );
           if (!rows[0]) throw new CognitionError('ERR_USER_NOT_FOUND', 'no user has this database role');
           return this.users.credentials(rows[0].id);
         },
@@ -163,7 +173,12 @@ export class Cognition {
     if (!secret) {
       const password = generatePassword();
       await this.pool.query('select cognition.set_authenticator_password($1)', [scramVerifier(password)]);
-      secret = { username: 'cognition_authenticator', password, ...endpointOf(this.options.databaseUrl), engine: 'postgres' };
+      secret = {
+        username: 'cognition_authenticator',
+        password,
+        ...endpointOf(this.options.databaseUrl),
+        engine: 'postgres',
+      };
       await this.options.secrets.put(id, secret);
     }
     return urlFor(this.options.databaseUrl, secret.username, secret.password);

@@ -18,5 +18,11 @@ export {
   type TemplateMigrateReport,
   type TemplateMigrationProgress,
 } from './tenancy/template-migrations.js';
-export { UserService, type User, type UserRef, type InviteInput, type ProvisionResult } from './users/users.js';
+export {
+  UserService,
+  type User,
+  type UserRef,
+  type InviteInput,
+  type ProvisionResult,
+} from './users/users.js';
 export type { UserRole, UserStatus, TenantRole } from './users/validation.js';

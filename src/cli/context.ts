@@ -23,7 +23,10 @@ export function secretStoreConfig(home: string): SecretStoreConfig {
   const kind = process.env.COGNITION_SECRET_STORE ?? 'local';
   if (kind === 'local') return { kind: 'local', dir: resolve(home, 'secrets') };
   if (kind === 'aws') {
-    const config: SecretStoreConfig = { kind: 'aws', prefix: process.env.COGNITION_SECRET_PREFIX ?? 'pg-cognition' };
+    const config: SecretStoreConfig = {
+      kind: 'aws',
+      prefix: process.env.COGNITION_SECRET_PREFIX ?? 'pg-cognition',
+    };
     if (process.env.AWS_REGION) config.region = process.env.AWS_REGION;
     if (process.env.COGNITION_SECRETS_ENDPOINT) config.endpoint = process.env.COGNITION_SECRETS_ENDPOINT;
     return config;
@@ -65,7 +68,10 @@ export async function openContext(out: Output, options: { migrate?: boolean } = 
         "select to_regclass('cognition.users') is not null as ok",
       );
       if (!rows[0]?.ok) {
-        throw new CognitionError('ERR_CONFIG', 'this database has no cognition schema yet: run `pg-cognition migrate`');
+        throw new CognitionError(
+          'ERR_CONFIG',
+          'this database has no cognition schema yet: run `pg-cognition migrate`',
+        );
       }
     }
   } catch (error) {

@@ -37,7 +37,11 @@ export function formatTable(rows: readonly Record<string, unknown>[], columns?: 
   if (cols.length === 0) return rows.length === 0 ? '(no rows)' : '';
   const cells = rows.map((r) => cols.map((c) => formatValue(r[c]).replace(/\n/g, '\\n')));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => [...(row[i] ?? '')].length)));
-  const line = (values: string[]) => values.map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v + ' '.repeat((widths[i] ?? 0) - [...v].length))
+      .join('  ')
+      .trimEnd();
   const out = [line([...cols]), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)];
   out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
   return out.join('\n');

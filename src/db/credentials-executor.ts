@@ -32,7 +32,11 @@ export class CredentialsExecutor implements Executor {
 
   constructor(private readonly options: CredentialsExecutorOptions) {}
 
-  async run<R = Record<string, unknown>>(as: RunAs, sql: string, params: readonly unknown[] = []): Promise<ExecResult<R>> {
+  async run<R = Record<string, unknown>>(
+    as: RunAs,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<ExecResult<R>> {
     try {
       return await this.once<R>(as, sql, params);
     } catch (error) {
@@ -61,7 +65,11 @@ export class CredentialsExecutor implements Executor {
       return existing;
     }
     const c = await this.options.credentialsFor(dbUsername);
-    const url = urlFor(`postgres://${c.host}:${c.port}/${encodeURIComponent(c.dbname)}`, c.username, c.password);
+    const url = urlFor(
+      `postgres://${c.host}:${c.port}/${encodeURIComponent(c.dbname)}`,
+      c.username,
+      c.password,
+    );
     const pool = createPool(url, {
       max: this.options.maxPerUser ?? 2,
       applicationName: 'pg-cognition credentials',

@@ -29,7 +29,11 @@ export interface ExecResult<R = Record<string, unknown>> {
  */
 export interface Executor {
   readonly mode: 'role-switch' | 'credentials';
-  run<R = Record<string, unknown>>(as: RunAs, sql: string, params?: readonly unknown[]): Promise<ExecResult<R>>;
+  run<R = Record<string, unknown>>(
+    as: RunAs,
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<ExecResult<R>>;
   /** Forgets anything cached for this user (a suspended or removed user's connections). */
   forget(dbUsername: string): Promise<void>;
   close(): Promise<void>;

@@ -89,7 +89,12 @@ export async function migrate(
             `migration ${migration.version}_${migration.name} changed after it was applied`,
           );
         }
-        const result = { version: migration.version, name: migration.name, status: 'skipped' as const, ms: 0 };
+        const result = {
+          version: migration.version,
+          name: migration.name,
+          status: 'skipped' as const,
+          ms: 0,
+        };
         results.push(result);
         options.onResult?.(result);
         continue;
@@ -98,11 +103,10 @@ export async function migrate(
         await client.query('begin');
         await client.query(migration.sql);
         await client.query('reset role');
-        await client.query('insert into cognition.schema_migrations (version, name, checksum) values ($1, $2, $3)', [
-          migration.version,
-          migration.name,
-          migration.checksum,
-        ]);
+        await client.query(
+          'insert into cognition.schema_migrations (version, name, checksum) values ($1, $2, $3)',
+          [migration.version, migration.name, migration.checksum],
+        );
         await client.query('commit');
       } catch (error) {
         await client.query('rollback').catch(() => {});

@@ -3,21 +3,32 @@ import pg from 'pg';
 import { CognitionError } from '../errors.js';
 import type { ExecResult, RunAs } from './executor.js';
 
-// The first statement of every request. Settings made with is_local = true end with the
+// The first statement of a request. Settings made with is_local = true end with the
 // transaction, so nothing a request sets can reach the next one on the same connection.
 const SWITCH = {
   name: 'cognition_switch',
   text: "select set_config('role', $1, true), set_config('search_path', $2, true), set_config('request.jwt.claims', $3, true)",
 };
+const SWITCH_NO_CLAIMS = {
+  name: 'cognition_switch_nc',
+  text: "select set_config('role', $1, true), set_config('search_path', $2, true)",
+};
+// A credentials-mode connection only ever serves its own user, so its search_path may stay
+// set for the session; claims are still per transaction.
 const LOGIN = {
   name: 'cognition_login',
-  text: "select set_config('search_path', $1, true), set_config('request.jwt.claims', $2, true)",
+  text: "select set_config('search_path', $1, false), set_config('request.jwt.claims', $2, true)",
 };
 
 /** The parts of pg's Connection (protocol writer) that a request writes to. */
 interface Wire {
   parse(msg: { text: string; name: string; types: number[] }): void;
-  bind(msg: { portal: string; statement: string; values: unknown[]; valueMapper: (v: unknown) => unknown }): void;
+  bind(msg: {
+    portal: string;
+    statement: string;
+    values: unknown[];
+    valueMapper: (v: unknown) => unknown;
+  }): void;
   execute(msg: { portal: string; rows: number }): void;
 }
 
@@ -33,7 +44,11 @@ const prepared = new WeakMap<object, Set<string>>();
 
 type Callback = (error: Error | null, result?: pg.QueryResult) => void;
 
-const QueryBase = pg.Query as unknown as new (config: pg.QueryConfig, values: undefined, callback: Callback) => QueryInternals;
+const QueryBase = pg.Query as unknown as new (
+  config: pg.QueryConfig,
+  values: undefined,
+  callback: Callback,
+) => QueryInternals;
 
 /**
  * One request as one extended-protocol exchange: Bind/Execute of the settings statement,
@@ -64,7 +79,12 @@ class RequestQuery extends QueryBase {
       connection.parse({ text: this.first.text, name: this.first.name, types: [] });
       this.parsedFirst = true;
     }
-    connection.bind({ portal: '', statement: this.first.name, values: this.firstValues, valueMapper: (v) => v });
+    connection.bind({
+      portal: '',
+      statement: this.first.name,
+      values: this.firstValues,
+      valueMapper: (v) => v,
+    });
     connection.execute({ portal: '', rows: 0 });
     super.prepare(connection);
   }
@@ -91,9 +111,17 @@ class RequestQuery extends QueryBase {
   }
 }
 
+const names = new Map<string, string>();
+
 /** Statement names are derived from the text, so each distinct statement is parsed once per connection. */
 function statementName(sql: string): string {
-  return `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`;
+    // Resolver SQL is a fixed set; anything beyond that (ad hoc statements) is not worth keeping.
+    if (names.size < 10_000) names.set(sql, name);
+  }
+  return name;
 }
 
 export interface RequestOutcome<R> {
@@ -102,6 +130,9 @@ export interface RequestOutcome<R> {
   /** The connection's prepared-statement state is unknown: do not reuse it. */
   discard: boolean;
 }
+
+// The search_path a credentials-mode connection holds for its session, once known.
+const sessionPaths = new WeakMap<object, string>();
 
 /**
  * Runs one statement as `as` on `client`: with `switchRole`, the session (the authenticator)
@@ -115,41 +146,53 @@ export function runRequest<R>(
   params: readonly unknown[],
 ): Promise<RequestOutcome<R>> {
   const searchPath = as.schema ? pg.escapeIdentifier(as.schema) : '';
-  const claims = as.claims === undefined ? '' : JSON.stringify(as.claims);
-  const [first, firstValues] = switchRole ? [SWITCH, [as.dbUsername, searchPath, claims]] : [LOGIN, [searchPath, claims]];
+  const claims = as.claims === undefined ? undefined : JSON.stringify(as.claims);
   const connection = (client as unknown as { connection: object }).connection;
+  let first: { name: string; text: string } | undefined;
+  let firstValues: unknown[] = [];
+  if (switchRole) {
+    [first, firstValues] =
+      claims === undefined
+        ? [SWITCH_NO_CLAIMS, [as.dbUsername, searchPath]]
+        : [SWITCH, [as.dbUsername, searchPath, claims]];
+  } else if (claims !== undefined || sessionPaths.get(connection) !== searchPath) {
+    [first, firstValues] = [LOGIN, [searchPath, claims ?? '']];
+    // Unknown until this request commits.
+    sessionPaths.delete(connection);
+  }
+  const config: pg.QueryConfig = { name: statementName(sql), text: sql, values: params as unknown[] };
   return new Promise((resolve) => {
-    const query: RequestQuery = new RequestQuery(
-      first,
-      firstValues,
-      { name: statementName(sql), text: sql, values: params as unknown[] },
-      (error, result) => {
-        if (error) {
-          // A failed exchange that carried the settings Parse may or may not have created
-          // the statement; such a connection is retired rather than guessed about.
-          const discard = query.parsedFirst || !(error instanceof pg.DatabaseError);
-          const reported =
-            query.failedInSettings && error instanceof pg.DatabaseError
-              ? new CognitionError('ERR_USER_INACTIVE', 'this user cannot be assumed (suspended or removed)', {
-                  cause: error,
-                })
-              : error;
-          resolve({ error: reported, discard });
-          return;
-        }
-        query.markPrepared(connection);
-        const r = result as pg.QueryResult;
-        resolve({
-          result: {
-            rows: r.rows as R[],
-            fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
-            rowCount: r.rowCount,
-            command: r.command,
-          },
-          discard: false,
-        });
-      },
-    );
+    const done = (error: Error | null, result?: pg.QueryResult) => {
+      if (error) {
+        // A failed exchange that carried the settings Parse may or may not have created
+        // the statement; such a connection is retired rather than guessed about.
+        const discard =
+          (query instanceof RequestQuery && query.parsedFirst) || !(error instanceof pg.DatabaseError);
+        const reported =
+          query instanceof RequestQuery && query.failedInSettings && error instanceof pg.DatabaseError
+            ? new CognitionError('ERR_USER_INACTIVE', 'this user cannot be assumed (suspended or removed)', {
+                cause: error,
+              })
+            : error;
+        resolve({ error: reported, discard });
+        return;
+      }
+      if (query instanceof RequestQuery) query.markPrepared(connection);
+      if (!switchRole) sessionPaths.set(connection, searchPath);
+      const r = result as pg.QueryResult;
+      resolve({
+        result: {
+          rows: r.rows as R[],
+          fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+          rowCount: r.rowCount,
+          command: r.command,
+        },
+        discard: false,
+      });
+    };
+    const query: RequestQuery | pg.Query = first
+      ? new RequestQuery(first, firstValues, config, done)
+      : new pg.Query({ ...config, callback: done } as pg.QueryConfig);
     // A Submittable is driven through its callback; query() returns it, not a promise.
     client.query(query as unknown as pg.Submittable);
   });

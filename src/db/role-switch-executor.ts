@@ -19,7 +19,11 @@ export class RoleSwitchExecutor implements Executor {
     });
   }
 
-  async run<R = Record<string, unknown>>(as: RunAs, sql: string, params: readonly unknown[] = []): Promise<ExecResult<R>> {
+  async run<R = Record<string, unknown>>(
+    as: RunAs,
+    sql: string,
+    params: readonly unknown[] = [],
+  ): Promise<ExecResult<R>> {
     const client = await this.pool.connect();
     const outcome = await runRequest<R>(client, true, as, sql, params);
     client.release(outcome.discard ? new Error('connection retired') : undefined);

@@ -13,8 +13,13 @@ import { CognitionError } from '../errors.js';
  * instead of text, filled in by `applySnapshot` with escaped identifiers or literals.
  *
  * The statements are stored in replay order: a topological sort over pg_depend, with ties
- * broken by phase (types, sequences, functions, tables, data, constraints and indexes,
- * foreign keys, views, triggers, row security, OWNED BY, comments, grants).
+ * broken by phase (types, sequences, functions whose bodies are not parsed at creation,
+ * tables with their partitions, data, constraints and indexes, foreign keys, views /
+ * materialized views / SQL-standard-body functions, triggers, row security and policies,
+ * OWNED BY, comments, grants). Primary keys, unique, exclusion and check constraints that
+ * refer to nothing but their own table are part of CREATE TABLE, and so, without data, are
+ * foreign keys between plain tables that are not in a cycle: one statement instead of one
+ * ALTER TABLE each (an added foreign key also runs a validation query).
  */
 export interface TemplateSnapshot {
   version: 1;
@@ -23,8 +28,14 @@ export interface TemplateSnapshot {
   fingerprint: string;
   serverVersionNum: number;
   takenAt: string;
+  /** Replay order without the template's rows (foreign keys inline where the order allows). */
   statements: SnapshotStatement[];
-  /** Objects per kind in the template (as cloned; rows of `copyData` statements are not counted). */
+  /**
+   * Replay order for `copyData`: rows go in after the tables and before the constraints,
+   * foreign keys, triggers and policies that would check, fire on or filter them.
+   */
+  statementsWithData: SnapshotStatement[];
+  /** Statements per kind in `statements`. */
   counts: Partial<Record<ObjectKind, number>>;
   /** Things the clone copies as they are but that may surprise (see the messages). */
   warnings: string[];
@@ -69,8 +80,6 @@ export interface SnapshotStatement {
   /** Human-readable object name, for error messages. */
   label: string;
   sql: SqlChunk[];
-  /** Only replayed with `copyData: true`. */
-  copyDataOnly?: boolean;
 }
 
 const ident = pg.escapeIdentifier;
@@ -130,73 +139,115 @@ const PHASE: Record<ObjectKind, number> = {
 // Fingerprint
 
 /**
- * The template objects as (catalog, oid, row version) triples. `ns` is an expression for the
- * template's namespace oid.
+ * The template's objects as (catalog, oid) pairs, by namespace. Used by the snapshot's catalog
+ * reads, which scan the catalogs anyway (and run only when the template changed).
  */
 function templateObjectsCte(ns: string): string {
   return `
-  rels as (select c.oid, c.xmin from pg_catalog.pg_class c where c.relnamespace = ${ns}),
-  objs(classid, objid, x) as (
-    select 'pg_catalog.pg_class'::regclass::oid, r.oid, r.xmin from rels r
-    union all select 'pg_catalog.pg_type'::regclass::oid, t.oid, t.xmin from pg_catalog.pg_type t where t.typnamespace = ${ns}
-    union all select 'pg_catalog.pg_proc'::regclass::oid, p.oid, p.xmin from pg_catalog.pg_proc p where p.pronamespace = ${ns}
-    union all select 'pg_catalog.pg_constraint'::regclass::oid, co.oid, co.xmin from pg_catalog.pg_constraint co where co.connamespace = ${ns}
-    union all select 'pg_catalog.pg_attrdef'::regclass::oid, ad.oid, ad.xmin from pg_catalog.pg_attrdef ad join rels r on r.oid = ad.adrelid
-    union all select 'pg_catalog.pg_rewrite'::regclass::oid, rw.oid, rw.xmin from pg_catalog.pg_rewrite rw join rels r on r.oid = rw.ev_class
-    union all select 'pg_catalog.pg_trigger'::regclass::oid, tg.oid, tg.xmin from pg_catalog.pg_trigger tg join rels r on r.oid = tg.tgrelid
-    union all select 'pg_catalog.pg_policy'::regclass::oid, po.oid, po.xmin from pg_catalog.pg_policy po join rels r on r.oid = po.polrelid
-    union all select 'pg_catalog.pg_statistic_ext'::regclass::oid, s.oid, s.xmin from pg_catalog.pg_statistic_ext s where s.stxnamespace = ${ns}
+  rels as (select c.oid from pg_catalog.pg_class c where c.relnamespace = ${ns}),
+  objs(classid, objid) as (
+    select 'pg_catalog.pg_class'::regclass::oid, r.oid from rels r
+    union all select 'pg_catalog.pg_type'::regclass::oid, t.oid from pg_catalog.pg_type t where t.typnamespace = ${ns}
+    union all select 'pg_catalog.pg_proc'::regclass::oid, p.oid from pg_catalog.pg_proc p where p.pronamespace = ${ns}
+    union all select 'pg_catalog.pg_constraint'::regclass::oid, co.oid from pg_catalog.pg_constraint co
+      where co.connamespace = ${ns}
+    union all select 'pg_catalog.pg_attrdef'::regclass::oid, ad.oid from pg_catalog.pg_attrdef ad
+      join rels r on r.oid = ad.adrelid
+    union all select 'pg_catalog.pg_rewrite'::regclass::oid, rw.oid from pg_catalog.pg_rewrite rw
+      join rels r on r.oid = rw.ev_class
+    union all select 'pg_catalog.pg_trigger'::regclass::oid, tg.oid from pg_catalog.pg_trigger tg
+      join rels r on r.oid = tg.tgrelid
+    union all select 'pg_catalog.pg_policy'::regclass::oid, po.oid from pg_catalog.pg_policy po
+      join rels r on r.oid = po.polrelid
+    union all select 'pg_catalog.pg_statistic_ext'::regclass::oid, s.oid from pg_catalog.pg_statistic_ext s
+      where s.stxnamespace = ${ns}
   )`;
 }
 
 /**
- * One cheap query: an md5 over the oid and row version (xmin) of every catalog row that
- * describes the template (pg_namespace incl. nspacl, pg_class incl. relacl, pg_attribute incl.
- * attacl, pg_attrdef, pg_constraint, pg_index, pg_inherits, pg_proc incl. proacl, pg_type incl.
- * typacl, pg_enum, pg_range, pg_sequence, pg_trigger, pg_policy, pg_rewrite, pg_statistic_ext,
- * pg_description and the pg_depend rows of template objects). Any DDL, GRANT or COMMENT on the
- * template writes one of these rows, so the value changes; sequence values and table rows are
- * not part of it (the clone reads those live).
+ * One cheap query: an md5 over the row versions (xmin) of every catalog row that describes the
+ * template: pg_namespace (incl. nspacl), pg_class (incl. relacl), pg_attribute (incl. attacl),
+ * pg_index, pg_inherits (of partitions), pg_sequence, pg_type (incl. typacl), pg_enum, pg_range,
+ * pg_proc (incl. proacl), pg_constraint, pg_attrdef, pg_rewrite, pg_trigger, pg_policy,
+ * pg_statistic_ext, pg_description, and the pg_depend rows of sequences (OWNED BY); the
+ * pg_depend walk itself sees objects come and go. Any DDL, GRANT or COMMENT
+ * on the template writes one of these rows, so the value changes. Sequence values and table
+ * rows are not part of it: the clone reads those live.
+ *
+ * The template's objects are found by walking pg_depend from the schema (every object depends
+ * on its schema, or on an object that does) through its indexes, and each row is read by its
+ * oid: the cost follows the size of the template, not the size of the catalog (which grows
+ * with every tenant).
  */
 export async function templateFingerprint(
   client: pg.ClientBase,
   templateSchema = 'tenant_template',
 ): Promise<string> {
-  const { rows } = await client.query<{ ns: string | null; fingerprint: string | null }>(
-    fingerprintSql('$1'),
-    [templateSchema],
-  );
-  const row = rows[0];
-  if (!row || row.ns === null || row.fingerprint === null) {
+  // A named statement: parsed and planned once per connection.
+  const { rows } = await client.query<{ fingerprint: string | null }>({
+    name: 'pg_cognition_template_fingerprint',
+    text: FINGERPRINT_SQL,
+    values: [templateSchema],
+  });
+  const fingerprint = rows[0]?.fingerprint;
+  if (!fingerprint) {
     throw new CognitionError('ERR_TEMPLATE_MISSING', `the template schema ${templateSchema} does not exist`);
   }
-  return row.fingerprint;
+  return fingerprint;
 }
 
-function fingerprintSql(schemaParam: string): string {
-  const ns = `(select n.oid from pg_catalog.pg_namespace n where n.nspname = ${schemaParam})`;
-  return `
-with ${templateObjectsCte(ns)},
+const FINGERPRINT_SQL = `
+with recursive ns as (
+  select n.oid, n.xmin, n.nspacl from pg_catalog.pg_namespace n where n.nspname = $1
+),
+objs(classid, objid) as (
+  select 'pg_catalog.pg_namespace'::regclass::oid, ns.oid from ns
+  union
+  select d.classid, d.objid from objs o
+  join pg_catalog.pg_depend d on d.refclassid = o.classid and d.refobjid = o.objid
+  -- Array and row types, and the triggers that implement foreign keys, change only with what
+  -- they belong to.
+  where not (d.deptype = 'i' and d.classid in ('pg_catalog.pg_type'::regclass, 'pg_catalog.pg_trigger'::regclass))
+),
 rows(v) as (
-  select 'n' || n.oid || ':' || n.xmin from pg_catalog.pg_namespace n where n.oid = ${ns}
-  union all select o.classid || '/' || o.objid || ':' || o.x from objs o
-  union all select 'a' || a.attrelid || '.' || a.attnum || ':' || a.xmin
-    from pg_catalog.pg_attribute a join rels r on r.oid = a.attrelid where a.attnum > 0
-  union all select 'i' || i.indexrelid || ':' || i.xmin from pg_catalog.pg_index i join rels r on r.oid = i.indexrelid
-  union all select 'h' || h.inhrelid || '.' || h.inhparent || ':' || h.xmin from pg_catalog.pg_inherits h join rels r on r.oid = h.inhrelid
-  union all select 's' || s.seqrelid || ':' || s.xmin from pg_catalog.pg_sequence s join rels r on r.oid = s.seqrelid
-  union all select 'e' || e.oid || ':' || e.xmin from pg_catalog.pg_enum e
-    join pg_catalog.pg_type t on t.oid = e.enumtypid where t.typnamespace = ${ns}
-  union all select 'r' || g.rngtypid || ':' || g.xmin from pg_catalog.pg_range g
-    join pg_catalog.pg_type t on t.oid = g.rngtypid where t.typnamespace = ${ns}
-  union all select 'c' || d.classoid || '/' || d.objoid || '.' || d.objsubid || ':' || d.xmin
-    from pg_catalog.pg_description d join objs o on o.classid = d.classoid and o.objid = d.objoid
-  union all select 'd' || d.classid || '/' || d.objid || '.' || d.objsubid || '>' || d.refclassid || '/' || d.refobjid
-      || '.' || d.refobjsubid || d.deptype::text || ':' || d.xmin
-    from pg_catalog.pg_depend d join objs o on o.classid = d.classid and o.objid = d.objid
+  select o.classid || '/' || o.objid || ':' || coalesce(case o.classid
+    when 'pg_catalog.pg_namespace'::regclass then (select ns.xmin::text || coalesce(ns.nspacl::text, '') from ns)
+    when 'pg_catalog.pg_class'::regclass then (select c.xmin::text || '|' || coalesce(c.relacl::text, '')
+      || '|' || coalesce(case when c.relkind not in ('i', 'I') then
+        (select pg_catalog.string_agg(a.attnum || ':' || a.xmin::text, ',' order by a.attnum)
+        from pg_catalog.pg_attribute a where a.attrelid = c.oid and a.attnum > 0) end, '')
+      || '|' || coalesce((select i.xmin::text from pg_catalog.pg_index i where i.indexrelid = c.oid), '')
+      || '|' || coalesce(case when c.relispartition then (select pg_catalog.string_agg(h.inhparent || ':'
+        || h.xmin::text, ',') from pg_catalog.pg_inherits h where h.inhrelid = c.oid) end, '')
+      || '|' || coalesce(case when c.relkind = 'S' then (select s.xmin::text from pg_catalog.pg_sequence s
+        where s.seqrelid = c.oid) end, '')
+      -- OWNED BY changes pg_depend only
+      || '|' || coalesce(case when c.relkind = 'S' then (select pg_catalog.string_agg(d.refobjid || '.'
+        || d.refobjsubid || ':' || d.xmin::text, ',') from pg_catalog.pg_depend d
+        where d.classid = 'pg_catalog.pg_class'::regclass and d.objid = c.oid) end, '')
+      from pg_catalog.pg_class c where c.oid = o.objid)
+    when 'pg_catalog.pg_type'::regclass then (select t.xmin::text
+      || '|' || coalesce((select pg_catalog.string_agg(e.oid || ':' || e.xmin::text, ',' order by e.oid)
+        from pg_catalog.pg_enum e where e.enumtypid = t.oid), '')
+      || '|' || coalesce((select r.xmin::text from pg_catalog.pg_range r where r.rngtypid = t.oid), '')
+      from pg_catalog.pg_type t where t.oid = o.objid)
+    when 'pg_catalog.pg_proc'::regclass then (select x.xmin::text from pg_catalog.pg_proc x where x.oid = o.objid)
+    when 'pg_catalog.pg_constraint'::regclass then
+      (select x.xmin::text from pg_catalog.pg_constraint x where x.oid = o.objid)
+    when 'pg_catalog.pg_attrdef'::regclass then (select x.xmin::text from pg_catalog.pg_attrdef x where x.oid = o.objid)
+    when 'pg_catalog.pg_rewrite'::regclass then (select x.xmin::text from pg_catalog.pg_rewrite x where x.oid = o.objid)
+    when 'pg_catalog.pg_trigger'::regclass then (select x.xmin::text from pg_catalog.pg_trigger x where x.oid = o.objid)
+    when 'pg_catalog.pg_policy'::regclass then (select x.xmin::text from pg_catalog.pg_policy x where x.oid = o.objid)
+    when 'pg_catalog.pg_statistic_ext'::regclass then
+      (select x.xmin::text from pg_catalog.pg_statistic_ext x where x.oid = o.objid)
+  end, '')
+  || '|' || coalesce(case when o.classid <> 'pg_catalog.pg_attrdef'::regclass then
+    (select pg_catalog.string_agg(d.objsubid || ':' || d.xmin::text, ',' order by d.objsubid)
+    from pg_catalog.pg_description d where d.objoid = o.objid and d.classoid = o.classid) end, '')
+  from objs o
 )
-select ${ns}::text as ns, (select pg_catalog.md5(pg_catalog.string_agg(v, ',' order by v)) from rows) as fingerprint`;
-}
+select case when exists (select from ns) then
+  (select pg_catalog.md5(pg_catalog.string_agg(v, ',' order by v)) from rows) end as fingerprint`;
 
 // ---------------------------------------------------------------------------------------------
 // Catalog reads
@@ -280,6 +331,7 @@ interface ConstraintRow {
   conparentid: string;
   conislocal: boolean;
   coninhcount: number;
+  convalidated: boolean;
 }
 
 interface IndexRow {
@@ -479,7 +531,7 @@ function snapshotSql(templateSchema: string): string[] {
     // constraints of tables and domains
     `select co.oid::text, co.conname, co.contype, co.conrelid::text, co.contypid::text,
        pg_catalog.pg_get_constraintdef(co.oid, true) as def, co.conindid::text, co.conparentid::text,
-       co.conislocal, co.coninhcount
+       co.conislocal, co.coninhcount, co.convalidated
      from pg_catalog.pg_constraint co where co.connamespace = ${ns}
      order by co.oid`,
     // indexes
@@ -663,7 +715,6 @@ interface Node {
   order: number;
   deps: Set<string>;
   sql: SqlChunk[][];
-  copyDataOnly: boolean;
 }
 
 /** Reads the template's catalog and returns the statements that recreate it in another schema. */
@@ -674,10 +725,6 @@ export async function takeSnapshot(
   // Read first: a change that lands between the two reads only makes the snapshot look stale.
   const fingerprint = await templateFingerprint(client, templateSchema);
   const catalog = await readCatalog(client, templateSchema);
-  return buildSnapshot(catalog, templateSchema, fingerprint);
-}
-
-function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprint: string): TemplateSnapshot {
   if (catalog.unsupported.length > 0) {
     const list = catalog.unsupported.map((u) => `${u.kind} ${u.name}`).join(', ');
     throw new CognitionError(
@@ -686,6 +733,41 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
       { details: { unsupported: catalog.unsupported } },
     );
   }
+  let plain: Plan;
+  try {
+    plain = buildPlan(catalog, templateSchema, false, true);
+  } catch (error) {
+    // Foreign keys inside CREATE TABLE order the tables; should that meet a cycle the sort
+    // cannot break, they are added after the tables, as with data.
+    if (!(error instanceof CognitionError)) throw error;
+    plain = buildPlan(catalog, templateSchema, false, false);
+  }
+  const withData = buildPlan(catalog, templateSchema, true, false);
+  return {
+    version: 1,
+    templateSchema,
+    fingerprint,
+    serverVersionNum: catalog.serverVersionNum,
+    takenAt: new Date().toISOString(),
+    statements: plain.statements,
+    statementsWithData: withData.statements,
+    counts: plain.counts,
+    warnings: [...new Set([...plain.warnings, ...withData.warnings])],
+  };
+}
+
+interface Plan {
+  statements: SnapshotStatement[];
+  counts: Partial<Record<ObjectKind, number>>;
+  warnings: string[];
+}
+
+function buildPlan(
+  catalog: CatalogReads,
+  templateSchema: string,
+  withData: boolean,
+  inlineForeignKeys: boolean,
+): Plan {
   const pg18 = catalog.serverVersionNum >= 180000;
   const warnings: string[] = [];
   const nodes = new Map<string, Node>();
@@ -699,9 +781,8 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     label: string,
     sql: SqlChunk[][],
     deps: Iterable<string> = [],
-    copyDataOnly = false,
   ): Node => {
-    const node: Node = { id, kind, label, order: order++, deps: new Set(deps), sql, copyDataOnly };
+    const node: Node = { id, kind, label, order: order++, deps: new Set(deps), sql };
     nodes.set(id, node);
     return node;
   };
@@ -805,6 +886,7 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     `increment by ${s.seqincrement} minvalue ${s.seqmin} maxvalue ${s.seqmax} start with ${s.seqstart} ` +
     `cache ${s.seqcache} ${s.seqcycle ? 'cycle' : 'no cycle'}`;
   const templateQualified = (name: string) => `${ident(templateSchema)}.${ident(name)}`;
+  const seqValues: { seq: SequenceRow; dep: string }[] = [];
   for (const s of catalog.sequences) {
     const rel = rels.get(s.oid);
     const isIdentity = s.deptype === 'i' && s.owner_rel !== null;
@@ -817,18 +899,7 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     } else if (s.owner_rel) {
       own('pg_class', s.oid, tableNode(s.owner_rel));
     }
-    // The value is read from the template when the clone runs, not when the snapshot is taken.
-    add(
-      `seqval:${s.oid}`,
-      'sequence value',
-      s.relname,
-      [
-        [
-          `select pg_catalog.setval(${literal(ident(s.relname))}, s.last_value, s.is_called) from ${templateQualified(s.relname)} s`,
-        ],
-      ],
-      [isIdentity && s.owner_rel ? tableNode(s.owner_rel) : `rel:${s.oid}`],
-    );
+    seqValues.push({ seq: s, dep: isIdentity && s.owner_rel ? tableNode(s.owner_rel) : `rel:${s.oid}` });
     if (s.deptype === 'a' && s.owner_rel && s.owner_col) {
       add(
         `ownedby:${s.oid}`,
@@ -844,12 +915,30 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     }
   }
 
+  if (seqValues.length > 0) {
+    // Every sequence's value, read from the template when the clone runs (not when the
+    // snapshot is taken), in one statement.
+    const calls = seqValues.map(
+      ({ seq }, i) => `pg_catalog.setval(${literal(ident(seq.relname))}, s${i}.last_value, s${i}.is_called)`,
+    );
+    const sources = seqValues.map(({ seq }, i) => `${templateQualified(seq.relname)} s${i}`);
+    add(
+      'seqvals',
+      'sequence value',
+      seqValues.map(({ seq }) => seq.relname).join(', '),
+      [[`select ${calls.join(',\n  ')}\nfrom ${sources.join(', ')}`]],
+      seqValues.map(({ dep }) => dep),
+    );
+  }
+
   // Functions and procedures ---------------------------------------------------------------
   const routineRef = (f: FunctionRow) =>
     `${f.prokind === 'p' ? 'procedure' : 'function'} ${ident(f.proname)}(${f.identity_args})`;
   for (const f of catalog.functions) {
     if (f.part_of_type) {
-      own('pg_proc', f.oid, `type:${f.part_of_type}`);
+      // Constructors of a range or multirange type: created with the range type.
+      const typeNode = typeOwner(f.part_of_type);
+      if (typeNode) own('pg_proc', f.oid, typeNode);
       continue;
     }
     const sql: SqlChunk[] = [];
@@ -900,6 +989,73 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
       return ` constraint ${ident(c.not_null_name)} not null${c.not_null_no_inherit ? ' no inherit' : ''}`;
     return ' not null';
   };
+  // Primary keys, unique, exclusion and check constraints of plain tables are part of CREATE
+  // TABLE when they refer to nothing of the template but the table itself (one statement
+  // instead of one ALTER TABLE each); the others are added after the tables.
+  const depsOf = new Map<string, DependRow[]>();
+  for (const dep of catalog.depends) {
+    const key = `${dep.class}:${dep.objid}`;
+    const list = depsOf.get(key) ?? [];
+    list.push(dep);
+    depsOf.set(key, list);
+  }
+  const inlined = new Map<string, ConstraintRow[]>();
+  for (const co of catalog.constraints) {
+    const rel = rels.get(co.conrelid);
+    if (!rel || rel.relkind !== 'r' || rel.relispartition || rel.parents.length > 0) continue;
+    if (
+      !['p', 'u', 'x', 'c'].includes(co.contype) ||
+      !co.conislocal ||
+      co.coninhcount > 0 ||
+      !co.convalidated
+    )
+      continue;
+    const selfContained = (depsOf.get(`pg_constraint:${co.oid}`) ?? []).every(
+      (d) =>
+        d.ref_class === 'pg_type' ||
+        (d.ref_class === 'pg_class' && (d.ref_objid === co.conrelid || d.ref_objid === co.conindid)),
+    );
+    if (!selfContained) continue;
+    const list = inlined.get(co.conrelid) ?? [];
+    list.push(co);
+    inlined.set(co.conrelid, list);
+  }
+
+  // Without data, foreign keys are part of CREATE TABLE too (an ALTER TABLE ADD FOREIGN KEY
+  // runs a validation query), when both tables are plain tables, the referenced key is part of
+  // the referenced table's CREATE TABLE, and the tables are not in a cycle of foreign keys.
+  // With data, they are added after the rows, whatever order the rows come in.
+  const inlineKeyOf = new Map<string, string>(); // constraint-backed index -> its table, when inlined
+  for (const [relOid, list] of inlined)
+    for (const co of list) if (co.contype !== 'c') inlineKeyOf.set(co.conindid, relOid);
+  const candidateFks = !inlineForeignKeys
+    ? []
+    : catalog.constraints.filter((co) => {
+        const rel = rels.get(co.conrelid);
+        return (
+          co.contype === 'f' &&
+          co.conparentid === '0' &&
+          co.convalidated &&
+          rel?.relkind === 'r' &&
+          !rel.relispartition &&
+          inlineKeyOf.has(co.conindid)
+        );
+      });
+  const fkEdges = new Map<string, Set<string>>();
+  for (const co of candidateFks) {
+    const to = inlineKeyOf.get(co.conindid);
+    if (!to || to === co.conrelid) continue;
+    fkEdges.set(co.conrelid, (fkEdges.get(co.conrelid) ?? new Set()).add(to));
+  }
+  const cyclic = tablesInCycles(fkEdges);
+  for (const co of candidateFks) {
+    const to = inlineKeyOf.get(co.conindid);
+    if (!to || (to !== co.conrelid && cyclic.has(co.conrelid) && cyclic.has(to))) continue;
+    const list = inlined.get(co.conrelid) ?? [];
+    list.push(co);
+    inlined.set(co.conrelid, list);
+  }
+
   for (const rel of catalog.relations) {
     if (rel.relkind !== 'r' && rel.relkind !== 'p') continue;
     const id = tableNode(rel.oid);
@@ -967,6 +1123,10 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
         }
         defs.push(def);
       }
+      for (const co of inlined.get(rel.oid) ?? []) {
+        defs.push(`constraint ${ident(co.conname)} ${co.def}`);
+        own('pg_constraint', co.oid, id);
+      }
       statements.unshift([`create ${persistence}table ${name} (\n  ${defs.join(',\n  ')}\n)${tail}`]);
     }
     add(id, 'table', rel.relname, statements, parentOid ? [tableNode(parentOid)] : []);
@@ -975,7 +1135,7 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
 
     if (rel.relkind === 'r') {
       const insertable = cols.filter((c) => c.attgenerated === '');
-      if (insertable.length > 0) {
+      if (withData && insertable.length > 0) {
         const list = insertable.map((c) => ident(c.attname)).join(', ');
         // A value of a template type (enum, composite, range, domain) becomes the tenant's
         // type of the same name through its text form.
@@ -992,10 +1152,13 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
             ],
           ],
           [id],
-          true,
         );
       }
-      if (rel.relforcerowsecurity && !rel.policy_roles.some((r) => r === null || r === 'cognition_owner')) {
+      if (
+        withData &&
+        rel.relforcerowsecurity &&
+        !rel.policy_roles.some((r) => r === null || r === 'cognition_owner')
+      ) {
         warnings.push(
           `${rel.relname} forces row-level security and has no policy for cognition_owner or PUBLIC: ` +
             'with copyData its rows are not copied',
@@ -1060,14 +1223,12 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
       continue;
     }
     if (co.contype === 't') continue; // constraint triggers are created as triggers
+    if (inlined.get(co.conrelid)?.includes(co)) continue; // part of CREATE TABLE
+    // Inherited from the partitioned parent, whose ALTER TABLE adds it here too.
+    if (co.contype === 'c' && (!co.conislocal || co.coninhcount > 0)) continue;
+    if (co.contype === 'f' && co.conparentid !== '0') continue; // cloned from the parent's foreign key
     const id = `con:${co.oid}`;
     own('pg_constraint', co.oid, id);
-    if (co.contype === 'c' && !co.conislocal) {
-      // Inherited from the partitioned parent, whose ALTER TABLE adds it here too.
-      continue;
-    }
-    if (co.contype === 'f' && co.conparentid !== '0') continue; // cloned from the parent's foreign key
-    if (co.contype === 'c' && co.coninhcount > 0) continue;
     const only = (co.contype === 'c' || co.contype === 'f') && isPartitioned(co.conrelid) ? '' : 'only ';
     add(
       id,
@@ -1077,13 +1238,11 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
       [tableNode(co.conrelid)],
     );
   }
-  // Cloned constraints (inherited checks, partitions' foreign keys) belong to their parent's node.
+  // Cloned constraints (inherited checks, partitions' foreign keys) come with their parent's
+  // (or, for an inherited check, with the partition's table).
   for (const co of catalog.constraints) {
-    if (co.conparentid !== '0' && !nodes.has(`con:${co.oid}`)) {
-      own('pg_constraint', co.oid, owner.get(`pg_constraint:${co.conparentid}`) ?? tableNode(co.conrelid));
-    } else if (co.contype === 'c' && co.conrelid !== '0' && !nodes.has(`con:${co.oid}`)) {
-      own('pg_constraint', co.oid, tableNode(co.conrelid));
-    }
+    if (co.conrelid === '0' || owner.has(`pg_constraint:${co.oid}`)) continue;
+    own('pg_constraint', co.oid, owner.get(`pg_constraint:${co.conparentid}`) ?? tableNode(co.conrelid));
   }
 
   // Indexes --------------------------------------------------------------------------------
@@ -1091,7 +1250,7 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     const table = ident(relName(ix.rel));
     let id: string;
     if (ix.constraint_oid) {
-      id = `con:${ix.constraint_oid}`;
+      id = owner.get(`pg_constraint:${ix.constraint_oid}`) ?? `con:${ix.constraint_oid}`;
     } else {
       id = `idx:${ix.oid}`;
       add(id, 'index', ix.relname, [[ix.def]], [tableNode(ix.rel)]);
@@ -1200,16 +1359,12 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
     own('pg_policy', po.oid, `pol:${po.oid}`);
   }
 
-  // The _RETURN rules of views are the views.
-  // (Their dependencies point at what the view reads.)
-  const viewRules = new Set<string>();
+  // The _RETURN rule of a view is the view: its dependencies are what the view reads.
   for (const dep of catalog.depends) {
     if (dep.class === 'pg_rewrite' && dep.ref_class === 'pg_class' && dep.deptype === 'i') {
       const rel = rels.get(dep.ref_objid);
-      if (rel && (rel.relkind === 'v' || rel.relkind === 'm')) {
+      if (rel && (rel.relkind === 'v' || rel.relkind === 'm'))
         own('pg_rewrite', dep.objid, tableNode(rel.oid));
-        viewRules.add(dep.objid);
-      }
     }
   }
 
@@ -1227,14 +1382,22 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
   // Data goes in after the tables and before everything that would check, index, fire on or
   // filter it; foreign-key-safe order besides; materialized views are built from it.
   const dataNodes = [...nodes.values()].filter((n) => n.kind === 'data');
+  // Foreign keys are added after all the rows, so the order of the rows is a courtesy; tables
+  // whose keys point at each other keep catalog order.
+  const dataEdges = new Map<string, Set<string>>();
   for (const co of catalog.constraints) {
-    if (co.contype !== 'f') continue;
-    const referenced = indexes.get(co.conindid)?.rel;
-    const fromData = nodes.get(dataNode(co.conrelid));
-    if (fromData && referenced && referenced !== co.conrelid) {
-      for (const leaf of leavesOf(referenced, catalog.relations)) {
-        if (nodes.has(dataNode(leaf))) fromData.deps.add(dataNode(leaf));
+    const referenced = co.contype === 'f' ? indexes.get(co.conindid)?.rel : undefined;
+    if (!referenced || referenced === co.conrelid || !nodes.has(dataNode(co.conrelid))) continue;
+    for (const leaf of leavesOf(referenced, catalog.relations)) {
+      if (nodes.has(dataNode(leaf)) && leaf !== co.conrelid) {
+        dataEdges.set(co.conrelid, (dataEdges.get(co.conrelid) ?? new Set()).add(leaf));
       }
+    }
+  }
+  const dataCycles = tablesInCycles(dataEdges);
+  for (const [from, targets] of dataEdges) {
+    for (const to of targets) {
+      if (!(dataCycles.has(from) && dataCycles.has(to))) nodes.get(dataNode(from))?.deps.add(dataNode(to));
     }
   }
   const relOfNode = (n: Node): string | undefined => {
@@ -1285,77 +1448,146 @@ function buildSnapshot(catalog: CatalogReads, templateSchema: string, fingerprin
   }
 
   // Grants ---------------------------------------------------------------------------------
-  const grantNodes = (
-    id: string,
-    label: string,
-    objectClause: string,
+  // Grouped into as few statements as GRANT allows: objects of one kind that give the same
+  // privileges to the same grantee share a statement.
+  const grantDeps = new Set<string>();
+  const revokes = new Map<string, string[]>(); // object kind -> objects
+  const grants = new Map<
+    string,
+    { head: string; grantee: string | null; grantable: boolean; objects: string[] }
+  >();
+  const addAcl = (
+    kind: string,
+    object: string,
     acl: AclEntry[],
-    deps: string[],
+    dep: string | undefined,
     revokePublic: boolean,
   ) => {
-    const sql: SqlChunk[][] = [];
-    if (revokePublic) sql.push([`revoke all on ${objectClause} from public`]);
+    if (dep) grantDeps.add(dep);
+    if (revokePublic) revokes.set(kind, [...(revokes.get(kind) ?? []), object]);
     for (const { grantee, grantable, privileges } of groupAcl(acl)) {
-      sql.push([
-        `grant ${privileges.join(', ')} on ${objectClause} to `,
-        { role: grantee },
-        grantable ? ' with grant option' : '',
-      ]);
+      const head = `grant ${privileges.join(', ')} on ${kind} `;
+      const key = `${head}\u0000${grantee ?? ''}\u0000${grantable}`;
+      const group = grants.get(key) ?? { head, grantee, grantable, objects: [] };
+      group.objects.push(object);
+      grants.set(key, group);
     }
-    if (sql.length > 0) add(id, 'grant', label, sql, deps);
   };
   for (const rel of catalog.relations) {
     if (!rel.has_acl || rel.relkind === 'c') continue;
-    const clause = rel.relkind === 'S' ? `sequence ${ident(rel.relname)}` : `table ${ident(rel.relname)}`;
-    const dep = owner.get(`pg_class:${rel.oid}`);
-    grantNodes(`grant:${rel.oid}`, rel.relname, clause, rel.acl, dep ? [dep] : [], false);
-  }
-  for (const col of catalog.columns) {
-    if (!col.has_acl) continue;
-    const rel = rels.get(col.rel);
-    if (!rel || rel.relkind === 'c') continue;
-    const sql: SqlChunk[][] = [];
-    for (const { grantee, grantable, privileges } of groupAcl(col.acl)) {
-      const privs = privileges.map((p) => `${p} (${ident(col.attname)})`).join(', ');
-      sql.push([
-        `grant ${privs} on table ${ident(rel.relname)} to `,
-        { role: grantee },
-        grantable ? ' with grant option' : '',
-      ]);
-    }
-    const dep = owner.get(`pg_class:${rel.oid}`);
-    if (sql.length > 0)
-      add(`grant:${col.rel}.${col.attnum}`, 'grant', `${rel.relname}.${col.attname}`, sql, dep ? [dep] : []);
+    addAcl(
+      rel.relkind === 'S' ? 'sequence' : 'table',
+      ident(rel.relname),
+      rel.acl,
+      owner.get(`pg_class:${rel.oid}`),
+      false,
+    );
   }
   for (const f of catalog.functions) {
-    if (f.has_acl) grantNodes(`grant:fn:${f.oid}`, f.proname, routineRef(f), f.acl, [`fn:${f.oid}`], true);
+    if (f.has_acl && !f.part_of_type) {
+      addAcl(
+        f.prokind === 'p' ? 'procedure' : 'function',
+        `${ident(f.proname)}(${f.identity_args})`,
+        f.acl,
+        `fn:${f.oid}`,
+        true,
+      );
+    }
   }
   for (const t of catalog.types) {
-    const dep = nodes.has(`type:${t.oid}`) ? `type:${t.oid}` : undefined;
-    if (!t.has_acl || !dep) continue;
-    const clause = `${t.typtype === 'd' ? 'domain' : 'type'} ${ident(t.typname)}`;
-    grantNodes(`grant:type:${t.oid}`, t.typname, clause, t.acl, [dep], true);
+    if (t.has_acl && nodes.has(`type:${t.oid}`)) {
+      addAcl(t.typtype === 'd' ? 'domain' : 'type', ident(t.typname), t.acl, `type:${t.oid}`, true);
+    }
   }
+  const grantSql: SqlChunk[][] = [];
+  // Functions and types are usable by PUBLIC unless the template revoked it: start from none.
+  for (const [kind, objects] of revokes)
+    grantSql.push([`revoke all on ${kind} ${objects.join(', ')} from public`]);
+  for (const g of grants.values()) {
+    grantSql.push([
+      `${g.head}${g.objects.join(', ')} to `,
+      { role: g.grantee },
+      g.grantable ? ' with grant option' : '',
+    ]);
+  }
+  // Column privileges: one statement per table and grantee.
+  const columnGrants = new Map<
+    string,
+    { table: string; grantee: string | null; grantable: boolean; privs: Map<string, string[]> }
+  >();
+  for (const col of catalog.columns) {
+    const rel = rels.get(col.rel);
+    if (!col.has_acl || !rel || rel.relkind === 'c') continue;
+    const dep = owner.get(`pg_class:${rel.oid}`);
+    if (dep) grantDeps.add(dep);
+    for (const { grantee, grantable, privileges } of groupAcl(col.acl)) {
+      const key = `${rel.oid}\u0000${grantee ?? ''}\u0000${grantable}`;
+      const group = columnGrants.get(key) ?? {
+        table: ident(rel.relname),
+        grantee,
+        grantable,
+        privs: new Map(),
+      };
+      for (const p of privileges) group.privs.set(p, [...(group.privs.get(p) ?? []), ident(col.attname)]);
+      columnGrants.set(key, group);
+    }
+  }
+  for (const g of columnGrants.values()) {
+    const privs = [...g.privs].map(([p, cols]) => `${p} (${cols.join(', ')})`).join(', ');
+    grantSql.push([
+      `grant ${privs} on table ${g.table} to `,
+      { role: g.grantee },
+      g.grantable ? ' with grant option' : '',
+    ]);
+  }
+  if (grantSql.length > 0) add('grants', 'grant', 'privileges', grantSql, grantDeps);
 
   const statements = sortNodes(nodes).map<SnapshotStatement>((n) => ({
     kind: n.kind,
     label: n.label,
     sql: joinStatements(n.sql),
-    ...(n.copyDataOnly ? { copyDataOnly: true } : {}),
   }));
   const counts: Partial<Record<ObjectKind, number>> = {};
   for (const n of nodes.values()) counts[n.kind] = (counts[n.kind] ?? 0) + 1;
+  return { statements, counts, warnings };
+}
 
-  return {
-    version: 1,
-    templateSchema,
-    fingerprint,
-    serverVersionNum: catalog.serverVersionNum,
-    takenAt: new Date().toISOString(),
-    statements,
-    counts,
-    warnings,
+/** The tables that are part of a cycle (strongly connected component of two or more). */
+function tablesInCycles(edges: Map<string, Set<string>>): Set<string> {
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out = new Set<string>();
+  let next = 0;
+  const visit = (v: string) => {
+    index.set(v, next);
+    low.set(v, next);
+    next++;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) ?? 0, low.get(w) ?? 0));
+      } else if (onStack.has(w)) {
+        low.set(v, Math.min(low.get(v) ?? 0, index.get(w) ?? 0));
+      }
+    }
+    if (low.get(v) === index.get(v)) {
+      const component: string[] = [];
+      for (;;) {
+        const w = stack.pop();
+        if (w === undefined) break;
+        onStack.delete(w);
+        component.push(w);
+        if (w === v) break;
+      }
+      if (component.length > 1) for (const w of component) out.add(w);
+    }
   };
+  for (const v of edges.keys()) if (!index.has(v)) visit(v);
+  return out;
 }
 
 /** The leaf partitions of a table (the table itself when it is not partitioned). */
@@ -1556,7 +1788,7 @@ function configClause(item: string, templateSchema: string): SqlChunk[] {
 }
 
 /** Splits `a, "B c", "d""e"` (as flatten_set_variable_args stores list settings) into names. */
-export function splitIdentifierList(value: string): string[] {
+function splitIdentifierList(value: string): string[] {
   const out: string[] = [];
   let i = 0;
   const skipSpace = () => {

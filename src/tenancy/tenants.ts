@@ -94,14 +94,17 @@ export class TenantService {
   }
 
   async list(): Promise<Tenant[]> {
-    const { rows } = await this.pool.query<TenantRow>(`select ${COLUMNS} from cognition.tenants order by slug`);
+    const { rows } = await this.pool.query<TenantRow>(
+      `select ${COLUMNS} from cognition.tenants order by slug`,
+    );
     return rows.map(tenantFromRow);
   }
 
   async get(slug: string): Promise<Tenant | undefined> {
-    const { rows } = await this.pool.query<TenantRow>(`select ${COLUMNS} from cognition.tenants where slug = $1`, [
-      slug,
-    ]);
+    const { rows } = await this.pool.query<TenantRow>(
+      `select ${COLUMNS} from cognition.tenants where slug = $1`,
+      [slug],
+    );
     return rows[0] ? tenantFromRow(rows[0]) : undefined;
   }
 
@@ -143,12 +146,18 @@ export class TenantService {
    * Drops the tenant's schema, its roles and its users' roles. `beforeCommit` receives the
    * ids of the tenant's users (to delete their secrets); if it fails, nothing is dropped.
    */
-  async drop(slug: string, beforeCommit?: (userIds: string[]) => Promise<void>): Promise<{ userIds: string[] }> {
+  async drop(
+    slug: string,
+    beforeCommit?: (userIds: string[]) => Promise<void>,
+  ): Promise<{ userIds: string[] }> {
     validateSlug(slug);
     try {
       return await withTransaction(this.pool, async (client) => {
         await client.query('set local role cognition_owner');
-        const { rows } = await client.query<{ id: string }>('select id from cognition.drop_tenant($1) as id', [slug]);
+        const { rows } = await client.query<{ id: string }>(
+          'select id from cognition.drop_tenant($1) as id',
+          [slug],
+        );
         const userIds = rows.map((r) => r.id);
         await beforeCommit?.(userIds);
         return { userIds };

@@ -26,7 +26,10 @@ export function validateDisplayName(name: unknown, what = 'display name'): strin
   const trimmed = name.trim();
   // eslint-disable-next-line no-control-regex
   if (trimmed.length < 1 || [...trimmed].length > 200 || /[\u0000-\u001f\u007f]/.test(trimmed)) {
-    throw new CognitionError('ERR_INVALID_NAME', `the ${what} must be 1-200 characters without control characters`);
+    throw new CognitionError(
+      'ERR_INVALID_NAME',
+      `the ${what} must be 1-200 characters without control characters`,
+    );
   }
   return trimmed;
 }

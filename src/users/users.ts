@@ -137,9 +137,10 @@ export class UserService {
         await client.query('set local role cognition_owner');
         let tenantId: string | null = null;
         if (slug) {
-          const { rows } = await client.query<{ id: string }>('select id from cognition.tenants where slug = $1', [
-            slug,
-          ]);
+          const { rows } = await client.query<{ id: string }>(
+            'select id from cognition.tenants where slug = $1',
+            [slug],
+          );
           if (!rows[0]) throw new CognitionError('ERR_TENANT_NOT_FOUND', `no tenant "${slug}"`);
           tenantId = rows[0].id;
         }
@@ -152,7 +153,9 @@ export class UserService {
       });
     } catch (error) {
       if (pgErrorOf(error)?.code === '23505') {
-        throw new CognitionError('ERR_USER_EXISTS', `a user with email ${email} already exists`, { cause: error });
+        throw new CognitionError('ERR_USER_EXISTS', `a user with email ${email} already exists`, {
+          cause: error,
+        });
       }
       throw fromPgError(error);
     }
@@ -160,9 +163,10 @@ export class UserService {
 
   async find(ref: UserRef): Promise<User | undefined> {
     const { where, value } = refClause(ref);
-    const { rows } = await this.pool.query<UserRow>(`${SELECT_USER} where ${where} order by u.created_at desc limit 1`, [
-      value,
-    ]);
+    const { rows } = await this.pool.query<UserRow>(
+      `${SELECT_USER} where ${where} order by u.created_at desc limit 1`,
+      [value],
+    );
     return rows[0] ? userFromRow(rows[0]) : undefined;
   }
 
@@ -209,15 +213,18 @@ export class UserService {
           const existing = await this.secrets.get(secretId);
           if (!existing || existing.username !== locked.db_username) {
             const password = generatePassword();
-            await client.query('select cognition.set_user_password($1, $2)', [target.id, scramVerifier(password)]);
+            await client.query('select cognition.set_user_password($1, $2)', [
+              target.id,
+              scramVerifier(password),
+            ]);
             storedSecretId = secretId;
             await this.secrets.put(secretId, this.secretFor(locked.db_username, password));
           }
           if (subject !== null) {
-            await client.query('update cognition.users set idp_subject = $2 where id = $1 and idp_subject is null', [
-              target.id,
-              subject,
-            ]);
+            await client.query(
+              'update cognition.users set idp_subject = $2 where id = $1 and idp_subject is null',
+              [target.id, subject],
+            );
           }
           return { user: await this.load(client, target.id), created: false };
         }
@@ -269,7 +276,11 @@ export class UserService {
     return secret;
   }
 
-  private async setStatus(ref: UserRef | User, status: UserStatus, beforeCommit?: () => Promise<void>): Promise<User> {
+  private async setStatus(
+    ref: UserRef | User,
+    status: UserStatus,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<User> {
     const user = isUser(ref) ? ref : await this.require(ref);
     try {
       return await withTransaction(this.pool, async (client) => {

@@ -68,14 +68,25 @@ describe('pg-cognition CLI', () => {
   it('walks the README tour: two tenants, two users, each confined to its tenant', async () => {
     expect((await cli('tenant', 'create', 'acme', '--name', 'Acme Corp')).code).toBe(0);
     expect((await cli('tenant', 'create', 'globex', '--name', 'Globex')).code).toBe(0);
-    expect((await cli('user', 'invite', 'alice@acme.test', '--tenant', 'acme', '--role', 'admin')).code).toBe(0);
-    expect((await cli('user', 'invite', 'bob@globex.test', '--tenant', 'globex', '--role', 'user')).code).toBe(0);
+    expect((await cli('user', 'invite', 'alice@acme.test', '--tenant', 'acme', '--role', 'admin')).code).toBe(
+      0,
+    );
+    expect(
+      (await cli('user', 'invite', 'bob@globex.test', '--tenant', 'globex', '--role', 'user')).code,
+    ).toBe(0);
     const provisioned = await json('user', 'provision', 'alice@acme.test');
     expect(provisioned.value.created).toBe(true);
     expect(JSON.stringify(provisioned.value)).not.toMatch(/password/i);
     expect((await cli('user', 'provision', 'bob@globex.test')).code).toBe(0);
 
-    const inserted = await json('sql', '--as', 'alice@acme.test', '--param', 'acme plans', 'insert into notes (title) values ($1) returning title');
+    const inserted = await json(
+      'sql',
+      '--as',
+      'alice@acme.test',
+      '--param',
+      'acme plans',
+      'insert into notes (title) values ($1) returning title',
+    );
     expect(inserted.value.rows).toEqual([{ title: 'acme plans' }]);
     const bobNotes = await json('sql', '--as', 'bob@globex.test', 'select title from notes');
     expect(bobNotes.value.rows).toEqual([]);
@@ -83,14 +94,25 @@ describe('pg-cognition CLI', () => {
     const denied = await cli('sql', '--as', 'bob@globex.test', 'select * from tenant_acme.notes');
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^error ERR_PERMISSION_DENIED: /);
-    const deniedCreds = await cli('sql', '--mode', 'credentials', '--as', 'bob@globex.test', 'select * from tenant_acme.notes');
+    const deniedCreds = await cli(
+      'sql',
+      '--mode',
+      'credentials',
+      '--as',
+      'bob@globex.test',
+      'select * from tenant_acme.notes',
+    );
     expect(deniedCreds.stderr).toMatch(/ERR_PERMISSION_DENIED/);
 
     const own = await json('sql', '--as', 'bob@globex.test', 'select email from cognition.users');
     expect(own.value.rows).toEqual([{ email: 'bob@globex.test' }]);
 
     const tenants = await json('tenant', 'list');
-    expect((tenants.value as unknown as { slug: string }[]).map((t) => t.slug)).toEqual(['acme', 'demo', 'globex']);
+    expect((tenants.value as unknown as { slug: string }[]).map((t) => t.slug)).toEqual([
+      'acme',
+      'demo',
+      'globex',
+    ]);
     const users = await json('user', 'list', '--tenant', 'acme');
     expect((users.value as unknown as { email: string }[]).map((u) => u.email)).toEqual(['alice@acme.test']);
 
@@ -111,14 +133,24 @@ describe('pg-cognition CLI', () => {
     expect(usage.stderr).toMatch(/ERR_USAGE/);
     const unknown = await cli('frobnicate');
     expect(unknown.code).toBe(2);
-    expect((await cli('user', 'invite', 'not-an-email', '--tenant', 'acme')).stderr).toMatch(/ERR_INVALID_EMAIL/);
+    expect((await cli('user', 'invite', 'not-an-email', '--tenant', 'acme')).stderr).toMatch(
+      /ERR_INVALID_EMAIL/,
+    );
     expect((await cli('tenant', 'drop', 'acme')).code).toBe(2);
   });
 
   it('has help for every command', async () => {
     const overview = await cli('--help');
     expect(overview.code).toBe(0);
-    for (const command of ['migrate', 'tenant create', 'tenant drop', 'user invite', 'user provision', 'sql', 'template migrate']) {
+    for (const command of [
+      'migrate',
+      'tenant create',
+      'tenant drop',
+      'user invite',
+      'user provision',
+      'sql',
+      'template migrate',
+    ]) {
       expect(overview.stdout).toContain(command);
       const help = await cli(...command.split(' '), '--help');
       expect(help.code, command).toBe(0);

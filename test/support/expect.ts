@@ -11,7 +11,9 @@ export async function expectCode(promise: Promise<unknown>, ...codes: ErrorCode[
   }
   expect(error, `expected ${codes.join('|')}`).toBeDefined();
   if (!isCognitionError(error) || !codes.includes(error.code)) {
-    throw new Error(`expected ${codes.join('|')}, got ${String((error as Error)?.message ?? error)}`, { cause: error });
+    throw new Error(`expected ${codes.join('|')}, got ${String((error as Error)?.message ?? error)}`, {
+      cause: error,
+    });
   }
 }
 

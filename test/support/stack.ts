@@ -19,7 +19,9 @@ export interface TestStack {
 }
 
 /** A migrated cluster with the notes example template and a Cognition on it. */
-export async function startStack(options: { secrets?: SecretStore; template?: string | false } = {}): Promise<TestStack> {
+export async function startStack(
+  options: { secrets?: SecretStore; template?: string | false } = {},
+): Promise<TestStack> {
   const cluster = await startCluster();
   const secrets = options.secrets ?? new LocalSecretStore({ dir: join(cluster.dir, 'secrets') });
   const cognition = Cognition.create({ databaseUrl: cluster.url, secrets, secretPrefix: 'test' });

@@ -261,8 +261,8 @@ describe('template snapshot', () => {
   it('describes every object of the template, in replay order', () => {
     expect(snapshot.templateSchema).toBe(TEMPLATE);
     expect(snapshot.warnings).toEqual([]);
-    const kinds = snapshot.statements.map((s) => s.kind);
-    for (const kind of [
+    const kinds = snapshot.statementsWithData.map((s) => s.kind);
+    const expected = [
       'type',
       'sequence',
       'function',
@@ -271,10 +271,8 @@ describe('template snapshot', () => {
       'data',
       'constraint',
       'foreign key',
-    ] as const) {
-      expect(kinds, kind).toContain(kind);
-    }
-    for (const kind of [
+    ];
+    expected.push(
       'index',
       'view',
       'materialized view',
@@ -283,17 +281,34 @@ describe('template snapshot', () => {
       'policy',
       'comment',
       'grant',
-    ] as const) {
-      expect(kinds, kind).toContain(kind);
-    }
-    // Phases: tables before their data, foreign keys after the constraints they point at, grants last.
+    );
+    for (const kind of expected) expect(kinds, kind).toContain(kind);
+    // With data: tables, then rows, then what checks, fires on or filters them; grants last.
     const first = (kind: string) => kinds.indexOf(kind as never);
     const last = (kind: string) => kinds.lastIndexOf(kind as never);
     expect(last('type')).toBeLessThan(first('table'));
+    expect(first('data')).toBeGreaterThan(last('table'));
     expect(last('data')).toBeLessThan(first('trigger'));
     expect(last('data')).toBeLessThan(first('foreign key'));
+    expect(last('data')).toBeLessThan(first('policy'));
     expect(last('trigger')).toBeLessThan(first('policy'));
     expect(last('comment')).toBeLessThan(first('grant'));
+    // Without data: no rows, and foreign keys between plain tables are part of CREATE TABLE.
+    expect(snapshot.statements.map((s) => s.kind)).not.toContain('data');
+    const create = (label: string) =>
+      snapshot.statements.find((s) => s.kind === 'table' && s.label === label)?.sql.join('') ?? '';
+    expect(create('invoice_lines')).toContain(
+      'FOREIGN KEY (invoice_id) REFERENCES invoices(id) ON DELETE CASCADE',
+    );
+    expect(create('categories')).toContain('FOREIGN KEY (parent_id) REFERENCES categories(id)');
+    // ... unless they form a cycle, or a check calls a template function: then ALTER TABLE.
+    const labels = snapshot.statements.map((s) => `${s.kind} ${s.label}`);
+    expect(labels).toContain('foreign key departments.departments_head_fk');
+    expect(labels).toContain('foreign key employees.employees_department_id_fkey');
+    expect(labels).toContain('constraint tickets.tickets_title_slug');
+    expect(labels.indexOf('constraint tickets.tickets_title_slug')).toBeGreaterThan(
+      labels.indexOf('function slugify(p_text text)'),
+    );
     // A function whose signature uses a table's row type comes after that table.
     const position = (label: string) => snapshot.statements.findIndex((s) => s.label === label);
     expect(position('active_customers()')).toBeGreaterThan(position('customers'));
@@ -326,7 +341,7 @@ describe('the copy', () => {
         (acc, r) => ({ ...acc, [r.kind]: (acc[r.kind] ?? 0) + 1 }),
         {},
       );
-    expect(relkinds(template)).toMatchObject({ r: 13, p: 2, v: 3, m: 1, S: 8, c: 1, i: 27, I: 3 });
+    expect(relkinds(template)).toMatchObject({ r: 16, p: 2, v: 3, m: 1, S: 8, c: 1, i: 30, I: 3 });
     for (const key of Object.keys(template)) {
       expect(count(copy, key), key).toBe(count(template, key));
       expect(copy[key], key).toEqual(template[key]);
@@ -913,23 +928,37 @@ describe('createTemplateCloner', () => {
     const first = await clone('beta');
     expect(await clone('gamma')).toBe(first);
 
-    const before = await templateFingerprint(db, TEMPLATE);
-    await cluster.admin.query('set role cognition_owner');
-    await cluster.admin.query('alter table tenant_template.customers add column nickname text');
-    const afterAlter = await templateFingerprint(db, TEMPLATE);
-    expect(afterAlter).not.toBe(before);
-    await cluster.admin.query(`comment on column tenant_template.customers.nickname is 'Short name'`);
-    const afterComment = await templateFingerprint(db, TEMPLATE);
-    expect(afterComment).not.toBe(afterAlter);
-    await cluster.admin.query('grant select on tenant_template.tickets to pgc_reporting');
-    const afterGrant = await templateFingerprint(db, TEMPLATE);
-    expect(afterGrant).not.toBe(afterComment);
-    await cluster.admin.query(
-      'alter sequence tenant_template.ticket_seq owned by tenant_template.tickets.id',
-    );
-    const afterOwnedBy = await templateFingerprint(db, TEMPLATE);
-    expect(afterOwnedBy).not.toBe(afterGrant);
-    await cluster.admin.query('reset role');
+    // Each kind of change to the template changes the fingerprint.
+    const changes = [
+      'alter table customers add column nickname text',
+      `comment on column customers.nickname is 'Short name'`,
+      `comment on table tickets is 'Support tickets'`,
+      'grant select on tickets to pgc_reporting',
+      'grant update (title) on tickets to tenant_users',
+      'alter sequence ticket_seq owned by tickets.id',
+      'alter sequence invoice_number_seq increment by 10',
+      `alter type customer_status add value 'vip' before 'archived'`,
+      'create index tickets_title_idx on tickets (title)',
+      'alter table bookings set (fillfactor = 70)',
+      'alter table invoices alter column total set default 0',
+      'create policy tickets_read on tickets for select to tenant_users using (true)',
+      'alter table tickets enable row level security',
+      'alter function greeting(text) immutable',
+      'alter trigger customers_touch on customers rename to customers_touched',
+      `create or replace view active_customer_names as select id, name from customers where status <> 'archived'`,
+      `alter domain email_address set default 'nobody@example.com'`,
+      'drop view draft_customers',
+      'create function shout(p text) returns text language sql immutable return upper(p)',
+    ];
+    let last = await templateFingerprint(db, TEMPLATE);
+    for (const change of changes) {
+      await cluster.admin.query(`set role cognition_owner; set search_path = tenant_template; ${change}`);
+      await cluster.admin.query('reset role; reset search_path');
+      const now = await templateFingerprint(db, TEMPLATE);
+      expect(now, change).not.toBe(last);
+      last = now;
+    }
+    const afterOwnedBy = last;
 
     const second = await clone('delta');
     expect(second).not.toBe(first);
@@ -946,7 +975,7 @@ describe('createTemplateCloner', () => {
     const [comment] = await run(
       null,
       'tenant_delta',
-      `select col_description('customers'::regclass, 10) as text`,
+      `select col_description(attrelid, attnum) as text from pg_attribute where attrelid = 'customers'::regclass and attname = 'nickname'`,
     );
     expect(comment?.text).toBe('Short name');
     expect(

@@ -29,7 +29,10 @@ describe('user lifecycle', () => {
   let stack: TestStack;
   const store = new FaultyStore();
   const roleCount = async () =>
-    Number((await stack.cluster.admin.query("select count(*) from pg_roles where rolname like 'u\\_%'")).rows[0].count);
+    Number(
+      (await stack.cluster.admin.query("select count(*) from pg_roles where rolname like 'u\\_%'")).rows[0]
+        .count,
+    );
 
   beforeAll(async () => {
     stack = await startStack({ secrets: store });
@@ -41,9 +44,16 @@ describe('user lifecycle', () => {
   });
 
   it('invites with a case-insensitive, unique email', async () => {
-    const user = await stack.cognition.users.invite({ email: 'Carol@Acme.test', tenant: 'acme', role: 'user' });
+    const user = await stack.cognition.users.invite({
+      email: 'Carol@Acme.test',
+      tenant: 'acme',
+      role: 'user',
+    });
     expect(user).toMatchObject({ status: 'invited', role: 'user', tenantSlug: 'acme', dbUsername: null });
-    await expectCode(stack.cognition.users.invite({ email: 'carol@ACME.test', tenant: 'globex' }), 'ERR_USER_EXISTS');
+    await expectCode(
+      stack.cognition.users.invite({ email: 'carol@ACME.test', tenant: 'globex' }),
+      'ERR_USER_EXISTS',
+    );
     expect((await stack.cognition.users.find('CAROL@acme.TEST'))?.id).toBe(user.id);
   });
 
@@ -75,7 +85,9 @@ describe('user lifecycle', () => {
   it('provisions exactly once under concurrent retries', async () => {
     await stack.cognition.users.invite({ email: 'dave@acme.test', tenant: 'acme', role: 'admin' });
     const before = await roleCount();
-    const results = await Promise.all(Array.from({ length: 5 }, () => stack.cognition.users.provision('dave@acme.test')));
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => stack.cognition.users.provision('dave@acme.test')),
+    );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.user.dbUsername)).size).toBe(1);
     expect(await roleCount()).toBe(before + 1);
@@ -123,7 +135,9 @@ describe('user lifecycle', () => {
     try {
       await expect(stack.cognition.users.provision(email)).rejects.toThrow(/injected at commit/);
     } finally {
-      await stack.cluster.admin.query('drop trigger fail_commit on cognition.users; drop function public.fail_commit()');
+      await stack.cluster.admin.query(
+        'drop trigger fail_commit on cognition.users; drop function public.fail_commit()',
+      );
     }
     expect(await roleCount()).toBe(before);
     expect(store.data.has(stack.cognition.users.secretId(invited.id))).toBe(false);
@@ -148,7 +162,9 @@ describe('user lifecycle', () => {
       const email = `susp-${mode}@acme.test`;
       await stack.cognition.users.invite({ email, tenant: 'acme' });
       const user = (await stack.cognition.users.provision(email)).user;
-      expect((await stack.cognition.runAs(user, 'select count(*) from notes', [], { mode })).rowCount).toBe(1);
+      expect((await stack.cognition.runAs(user, 'select count(*) from notes', [], { mode })).rowCount).toBe(
+        1,
+      );
       // Suspend through the user service only: no executor cache is told; the database alone must refuse.
       await stack.cognition.users.suspend(user.id);
       let error: unknown;
@@ -157,10 +173,14 @@ describe('user lifecycle', () => {
       } catch (e) {
         error = e;
       }
-      expect(isCognitionError(error) && ['ERR_USER_INACTIVE', 'ERR_PERMISSION_DENIED'].includes(error.code)).toBe(true);
+      expect(
+        isCognitionError(error) && ['ERR_USER_INACTIVE', 'ERR_PERMISSION_DENIED'].includes(error.code),
+      ).toBe(true);
       // Reactivated, the same user works again.
       const back = await stack.cognition.users.reactivate(user.id);
-      expect((await stack.cognition.runAs(back, 'select count(*) from notes', [], { mode })).rowCount).toBe(1);
+      expect((await stack.cognition.runAs(back, 'select count(*) from notes', [], { mode })).rowCount).toBe(
+        1,
+      );
     });
   });
 
@@ -172,13 +192,21 @@ describe('user lifecycle', () => {
     expect(await roleCount()).toBe(before - 1);
     expect(store.data.has(stack.cognition.users.secretId(carol.id))).toBe(false);
     const { rows } = await stack.cluster.admin.query(
-      "select action from cognition.audit_log where user_id = $1 order by id",
+      'select action from cognition.audit_log where user_id = $1 order by id',
       [carol.id],
     );
-    expect(rows.map((r) => r.action)).toEqual(['user.invited', 'user.provisioned', 'user.suspended', 'user.reactivated', 'user.removed']);
+    expect(rows.map((r) => r.action)).toEqual([
+      'user.invited',
+      'user.provisioned',
+      'user.suspended',
+      'user.reactivated',
+      'user.removed',
+    ]);
     await expectCode(stack.cognition.users.reactivate(carol.id), 'ERR_USER_REMOVED');
     // The address is free again.
-    expect((await stack.cognition.users.invite({ email: 'carol@acme.test', tenant: 'acme' })).status).toBe('invited');
+    expect((await stack.cognition.users.invite({ email: 'carol@acme.test', tenant: 'acme' })).status).toBe(
+      'invited',
+    );
   });
 
   it('drops a tenant with its schema, roles, users and secrets in one transaction', async () => {
@@ -198,10 +226,13 @@ describe('user lifecycle', () => {
     expect(store.data.has(stack.cognition.users.secretId(g1.id))).toBe(true);
 
     await stack.cognition.dropTenant('globex');
-    const { rows } = await stack.cluster.admin.query(`
+    const { rows } = await stack.cluster.admin.query(
+      `
       select (select count(*)::int from pg_namespace where nspname = 'tenant_globex') as schemas,
              (select count(*)::int from pg_roles where rolname like 'tenant\\_globex%' or rolname = $1) as roles,
-             (select count(*)::int from cognition.users where email like '%@globex.test') as users`, [g1.dbUsername]);
+             (select count(*)::int from cognition.users where email like '%@globex.test') as users`,
+      [g1.dbUsername],
+    );
     expect(rows[0]).toEqual({ schemas: 0, roles: 0, users: 0 });
     expect(store.data.has(stack.cognition.users.secretId(g1.id))).toBe(false);
     await expectCode(stack.cognition.dropTenant('globex'), 'ERR_TENANT_NOT_FOUND');

@@ -12,7 +12,9 @@ migrations are skipped, so running it again is safe.`,
     const ctx = await openContext(out, { migrate: false });
     try {
       const results = await ctx.cognition.migrate((r) =>
-        out.info(`${r.status === 'applied' ? 'applied' : 'skipped'}  ${String(r.version).padStart(4, '0')}_${r.name}${r.status === 'applied' ? `  (${r.ms} ms)` : ''}`),
+        out.info(
+          `${r.status === 'applied' ? 'applied' : 'skipped'}  ${String(r.version).padStart(4, '0')}_${r.name}${r.status === 'applied' ? `  (${r.ms} ms)` : ''}`,
+        ),
       );
       const applied = results.filter((r) => r.status === 'applied').length;
       out.result({ applied, skipped: results.length - applied, migrations: results }, () =>

@@ -5,7 +5,8 @@ import { openContext } from '../context.js';
 export const sqlCommand: Command = {
   path: ['sql'],
   summary: 'Run one SQL statement as a user and print the rows',
-  usage: 'pg-cognition sql --as <email> [--mode role-switch|credentials] [--param <value>]... "<statement>" [--json]',
+  usage:
+    'pg-cognition sql --as <email> [--mode role-switch|credentials] [--param <value>]... "<statement>" [--json]',
   help: `Runs the statement exactly as the user's requests run: as the user's database role, in
 the user's tenant schema (unqualified names resolve there), with the database's policies
 deciding what it sees. Values go in as bound parameters ($1, $2, ...) with --param.
@@ -24,18 +25,20 @@ Examples:
   async run({ positionals, values }, out) {
     const as = requiredOption(values, 'as');
     const mode = (stringOption(values, 'mode') ?? 'role-switch') as ExecutionMode;
-    if (mode !== 'role-switch' && mode !== 'credentials') throw usageError('--mode must be role-switch or credentials');
+    if (mode !== 'role-switch' && mode !== 'credentials')
+      throw usageError('--mode must be role-switch or credentials');
     const params = (values.param as string[] | undefined) ?? [];
     const ctx = await openContext(out);
     try {
       const result = await ctx.cognition.runAs(as, positionals[0] as string, params, { mode });
-      out.result(
-        { command: result.command, rowCount: result.rowCount, rows: result.rows },
-        () => {
-          if (result.fields.length > 0) out.table(result.rows, result.fields.map((f) => f.name));
-          else out.info(`${result.command} ${result.rowCount ?? ''}`.trim());
-        },
-      );
+      out.result({ command: result.command, rowCount: result.rowCount, rows: result.rows }, () => {
+        if (result.fields.length > 0)
+          out.table(
+            result.rows,
+            result.fields.map((f) => f.name),
+          );
+        else out.info(`${result.command} ${result.rowCount ?? ''}`.trim());
+      });
     } finally {
       await ctx.close();
     }

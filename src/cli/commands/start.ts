@@ -7,7 +7,12 @@ const EXAMPLE_TEMPLATE = fileURLToPath(new URL('../../../examples/notes/template
 
 const DEMO_USERS = [
   { email: 'admin@demo.test', role: 'admin' as const, givenName: 'Ada', note: 'Welcome to the demo tenant' },
-  { email: 'user@demo.test', role: 'user' as const, givenName: 'Uma', note: 'Notes are shared within a tenant' },
+  {
+    email: 'user@demo.test',
+    role: 'user' as const,
+    givenName: 'Uma',
+    note: 'Notes are shared within a tenant',
+  },
 ];
 
 export const startCommand: Command = {
@@ -44,7 +49,12 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
       }
       for (const demo of DEMO_USERS) {
         try {
-          await cognition.users.invite({ email: demo.email, tenant: 'demo', role: demo.role, givenName: demo.givenName });
+          await cognition.users.invite({
+            email: demo.email,
+            tenant: 'demo',
+            role: demo.role,
+            givenName: demo.givenName,
+          });
         } catch (error) {
           if (!isCognitionError(error, 'ERR_USER_EXISTS')) throw error;
         }

@@ -16,8 +16,10 @@ succeeded. Exits 1 when any tenant failed.`,
     const dir = resolve(stringOption(values, 'dir') ?? process.env.COGNITION_TEMPLATE_DIR ?? 'template');
     const concurrency = Number(stringOption(values, 'concurrency') ?? 4);
     const lockTimeoutMs = Number(stringOption(values, 'lock-timeout') ?? 5000);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw usageError('--concurrency must be 1-64');
-    if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) throw usageError('--lock-timeout must be a positive number of ms');
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+      throw usageError('--concurrency must be 1-64');
+    if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1)
+      throw usageError('--lock-timeout must be a positive number of ms');
     const ctx = await openContext(out);
     try {
       let lastLine = 0;
@@ -38,11 +40,13 @@ succeeded. Exits 1 when any tenant failed.`,
         },
       });
       out.result(report, () => {
-        for (const t of report.template) out.info(`${t.status}  ${String(t.version).padStart(4, '0')}_${t.name}`);
+        for (const t of report.template)
+          out.info(`${t.status}  ${String(t.version).padStart(4, '0')}_${t.name}`);
         out.info(
           `tenants: ${report.tenants.migrated} migrated, ${report.tenants.upToDate} up to date, ${report.tenants.failed.length} failed (${report.ms} ms)`,
         );
-        for (const f of report.tenants.failed) out.info(`  failed ${f.slug} at version ${f.version}: ${f.error}`);
+        for (const f of report.tenants.failed)
+          out.info(`  failed ${f.slug} at version ${f.version}: ${f.error}`);
       });
       return report.tenants.failed.length > 0 ? 1 : 0;
     } finally {

@@ -10,7 +10,13 @@ function tenantJson(t: Tenant) {
 
 function printTenants(out: Output, tenants: Tenant[]) {
   out.table(
-    tenants.map((t) => ({ slug: t.slug, name: t.name, status: t.status, schema: t.schemaName, created: t.createdAt })),
+    tenants.map((t) => ({
+      slug: t.slug,
+      name: t.name,
+      status: t.status,
+      schema: t.schemaName,
+      created: t.createdAt,
+    })),
   );
 }
 
@@ -115,7 +121,10 @@ export function tenantStatusCommand(status: 'active' | 'suspended'): Command {
   const verb = status === 'active' ? 'reactivate' : 'suspend';
   return {
     path: ['tenant', verb],
-    summary: status === 'active' ? 'Reactivate a suspended tenant' : "Suspend a tenant: its users lose access to its schema",
+    summary:
+      status === 'active'
+        ? 'Reactivate a suspended tenant'
+        : 'Suspend a tenant: its users lose access to its schema',
     usage: `pg-cognition tenant ${verb} <slug> [--json]`,
     help:
       status === 'active'

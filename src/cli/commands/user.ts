@@ -67,7 +67,11 @@ again for an active user changes nothing. The password is never printed.`,
         subject === undefined ? {} : { subject },
       );
       out.result({ created, user: userJson(user) }, () =>
-        printUser(out, created ? `provisioned (database role ${user.dbUsername})` : 'already provisioned:', user),
+        printUser(
+          out,
+          created ? `provisioned (database role ${user.dbUsername})` : 'already provisioned:',
+          user,
+        ),
       );
     } finally {
       await ctx.close();
@@ -112,13 +116,19 @@ export const userListCommand: Command = {
 
 export function userStatusCommand(verb: 'suspend' | 'reactivate' | 'remove'): Command {
   const help = {
-    suspend: "Suspends the user: its database role loses its tenant role and may not log in, so its very next query is refused (in both execution modes), even with a valid token.",
+    suspend:
+      'Suspends the user: its database role loses its tenant role and may not log in, so its very next query is refused (in both execution modes), even with a valid token.',
     reactivate: 'Gives a suspended user its tenant role and login back.',
-    remove: "Removes the user: drops its database role and deletes its stored credentials. The row stays, with status removed, as the audit record.",
+    remove:
+      'Removes the user: drops its database role and deletes its stored credentials. The row stays, with status removed, as the audit record.',
   }[verb];
   return {
     path: ['user', verb],
-    summary: { suspend: 'Suspend a user', reactivate: 'Reactivate a suspended user', remove: "Remove a user (drops its role and secret)" }[verb],
+    summary: {
+      suspend: 'Suspend a user',
+      reactivate: 'Reactivate a suspended user',
+      remove: 'Remove a user (drops its role and secret)',
+    }[verb],
     usage: `pg-cognition user ${verb} <email> [--json]`,
     help,
     positionals: { min: 1, max: 1 },
@@ -132,7 +142,9 @@ export function userStatusCommand(verb: 'suspend' | 'reactivate' | 'remove'): Co
             : verb === 'remove'
               ? await ctx.cognition.removeUser(ref)
               : await ctx.cognition.users.reactivate(ref);
-        out.result(userJson(user), () => printUser(out, { suspend: 'suspended', reactivate: 'reactivated', remove: 'removed' }[verb], user));
+        out.result(userJson(user), () =>
+          printUser(out, { suspend: 'suspended', reactivate: 'reactivated', remove: 'removed' }[verb], user),
+        );
       } finally {
         await ctx.close();
       }

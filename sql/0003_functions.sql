@@ -92,7 +92,13 @@ begin
   if p_db_username is null or not exists (select from pg_roles where rolname = p_db_username) then
     return;
   end if;
-  v_want := case when p_status = 'active' then cognition.granted_role_for(p_role, p_tenant_id) end;
+  -- A suspended tenant suspends all of its users.
+  v_want := case
+    when p_status = 'active'
+      and (p_tenant_id is null or exists (
+        select from cognition.tenants t where t.id = p_tenant_id and t.status = 'active'))
+    then cognition.granted_role_for(p_role, p_tenant_id)
+  end;
   for v_granted in
     select g.rolname
     from pg_auth_members m
@@ -257,14 +263,22 @@ begin
 end
 $$;
 
--- A suspended tenant loses USAGE on its schema: no query reaches its data, in either
--- execution mode, until it is reactivated.
+-- A suspended tenant's users are suspended with it (their roles lose the tenant role and
+-- their login), and its roles lose USAGE on its schema; reactivation restores both.
 create function cognition.tenants_after_update() returns trigger
   language plpgsql security definer
   set search_path = pg_catalog, pg_temp
 as $$
+declare
+  v_user record;
 begin
   if new.status is distinct from old.status then
+    for v_user in
+      select db_username, role, status from cognition.users
+      where tenant_id = new.id and db_username is not null
+    loop
+      perform cognition.sync_user_role(v_user.db_username, v_user.role, new.id, v_user.status);
+    end loop;
     if new.status = 'active' then
       execute format('grant usage on schema %I to %I, %I', new.schema_name, new.admin_role, new.user_role);
     else

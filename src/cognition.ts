@@ -32,6 +32,8 @@ export interface CognitionOptions {
   executorPoolSize?: number;
   /** Connections per user in credentials mode (default 2). */
   connectionsPerUser?: number;
+  /** See TemplateClonerOptions.recheckMs (default 2000 ms). */
+  templateRecheckMs?: number;
 }
 
 export interface RunAsOptions {

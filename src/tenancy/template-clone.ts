@@ -287,15 +287,39 @@ export interface TemplateCloner {
   invalidate(): void;
 }
 
-export function createTemplateCloner(templateSchema = 'tenant_template'): TemplateCloner {
+export interface TemplateClonerOptions {
+  /**
+   * How long a fingerprint check stays good (default 2000 ms). A template migration, from
+   * any process, is seen at once (cognition.template_migrations changes); a change made to
+   * the template by hand, outside migrations, is seen within this time.
+   */
+  recheckMs?: number;
+}
+
+export function createTemplateCloner(
+  templateSchema = 'tenant_template',
+  options: TemplateClonerOptions = {},
+): TemplateCloner {
+  const recheckMs = options.recheckMs ?? 2000;
   let cached: TemplateSnapshot | undefined;
+  let checkedAt = -Infinity;
+  let checkedVersion: string | undefined;
   // The replay of one snapshot is the same for every tenant but for the schema and role names,
   // so its check (options.verify) runs on the first clone of each snapshot and role mapping,
   // unless the caller asks for it explicitly.
   const verified = new WeakMap<TemplateSnapshot, Set<string>>();
 
   const snapshot = async (client: pg.ClientBase): Promise<TemplateSnapshot> => {
+    // The fingerprint costs milliseconds; the migrations' version a fraction of one.
+    const { rows } = await client.query<{ v: string }>({
+      name: 'pg_cognition_template_version',
+      text: "select coalesce(max(version), 0) || '/' || count(*) as v from cognition.template_migrations",
+    });
+    const version = rows[0]?.v;
+    if (cached && version === checkedVersion && performance.now() - checkedAt < recheckMs) return cached;
     const fingerprint = await templateFingerprint(client, templateSchema);
+    checkedAt = performance.now();
+    checkedVersion = version;
     if (cached && cached.fingerprint === fingerprint) return cached;
     // Read through this caller's client (and so its transaction); concurrent callers that
     // both see a change both read, which is rare and harmless.
@@ -318,6 +342,7 @@ export function createTemplateCloner(templateSchema = 'tenant_template'): Templa
     },
     invalidate() {
       cached = undefined;
+      checkedAt = -Infinity;
     },
   };
 }

@@ -908,7 +908,7 @@ describe('safety nets', () => {
 
 describe('createTemplateCloner', () => {
   it('reuses its snapshot until the template changes, then takes a new one', async () => {
-    const cloner = createTemplateCloner(TEMPLATE);
+    const cloner = createTemplateCloner(TEMPLATE, { recheckMs: 0 });
     const clone = async (slug: string) => {
       await db.query('begin');
       try {

@@ -14,9 +14,13 @@ end
 $$;
 
 grant cognition_owner to current_user;
+-- Temporary objects live as long as a connection, and the role-switch executor's connections
+-- are shared by every user: a temporary table made during one user's request would shadow a
+-- table name in the next user's. So only cognition_owner may create them.
 do $$
 begin
   execute format('grant create, connect, temporary on database %I to cognition_owner', current_database());
+  execute format('revoke temporary on database %I from public', current_database());
 end
 $$;
 

@@ -3,22 +3,26 @@ import pg from 'pg';
 import { CognitionError } from '../errors.js';
 import type { ExecResult, RunAs } from './executor.js';
 
-// The first statement of a request. Settings made with is_local = true end with the
-// transaction, so nothing a request sets can reach the next one on the same connection.
-const SWITCH = {
-  name: 'cognition_switch',
-  text: "select set_config('role', $1, true), set_config('search_path', $2, true), set_config('request.jwt.claims', $3, true)",
-};
-const SWITCH_NO_CLAIMS = {
-  name: 'cognition_switch_nc',
-  text: "select set_config('role', $1, true), set_config('search_path', $2, true)",
-};
-// A credentials-mode connection only ever serves its own user, so its search_path may stay
-// set for the session; claims are still per transaction.
-const LOGIN = {
-  name: 'cognition_login',
-  text: "select set_config('search_path', $1, false), set_config('request.jwt.claims', $2, true)",
-};
+// The first statement of a request. On the authenticator's shared connections (role switch)
+// everything is set with is_local = true and ends with the transaction, so nothing a request
+// sets, or a statement changes, can reach the next request. A credentials-mode connection
+// serves only its own user, so there the search_path stays set for the session and is sent
+// only when it changes; the claims are still per transaction.
+function settings(role: boolean, path: boolean, claims: boolean): { name: string; text: string } {
+  const calls = [
+    role ? "set_config('role', $, true)" : '',
+    path ? `set_config('search_path', $, ${role ? 'true' : 'false'})` : '',
+    claims ? "set_config('request.jwt.claims', $, true)" : '',
+  ].filter(Boolean);
+  return {
+    name: `cognition_settings_${Number(role)}${Number(path)}${Number(claims)}`,
+    text: `select ${calls.map((call, i) => call.replace('$', `$${i + 1}`)).join(', ')}`,
+  };
+}
+const SETTINGS = new Map<string, { name: string; text: string }>();
+for (const role of [false, true])
+  for (const path of [false, true])
+    for (const claims of [false, true]) SETTINGS.set(`${role}${path}${claims}`, settings(role, path, claims));
 
 /** The parts of pg's Connection (protocol writer) that a request writes to. */
 interface Wire {
@@ -131,7 +135,7 @@ export interface RequestOutcome<R> {
   discard: boolean;
 }
 
-// The search_path a credentials-mode connection holds for its session, once known.
+// The search_path each credentials-mode connection holds for its session, once known.
 const sessionPaths = new WeakMap<object, string>();
 
 /**
@@ -146,19 +150,20 @@ export function runRequest<R>(
   params: readonly unknown[],
 ): Promise<RequestOutcome<R>> {
   const searchPath = as.schema ? pg.escapeIdentifier(as.schema) : '';
-  const claims = as.claims === undefined ? undefined : JSON.stringify(as.claims);
+  // On a shared connection the claims are always set, so that no earlier statement's
+  // session-level value can stand in for this request's.
+  const claims = as.claims === undefined ? (switchRole ? '' : undefined) : JSON.stringify(as.claims);
   const connection = (client as unknown as { connection: object }).connection;
+  const setPath = switchRole || sessionPaths.get(connection) !== searchPath;
   let first: { name: string; text: string } | undefined;
-  let firstValues: unknown[] = [];
-  if (switchRole) {
-    [first, firstValues] =
-      claims === undefined
-        ? [SWITCH_NO_CLAIMS, [as.dbUsername, searchPath]]
-        : [SWITCH, [as.dbUsername, searchPath, claims]];
-  } else if (claims !== undefined || sessionPaths.get(connection) !== searchPath) {
-    [first, firstValues] = [LOGIN, [searchPath, claims ?? '']];
+  const firstValues: unknown[] = [];
+  if (switchRole || setPath || claims !== undefined) {
+    first = SETTINGS.get(`${switchRole}${setPath}${claims !== undefined}`);
+    if (switchRole) firstValues.push(as.dbUsername);
+    if (setPath) firstValues.push(searchPath);
+    if (claims !== undefined) firstValues.push(claims);
     // Unknown until this request commits.
-    sessionPaths.delete(connection);
+    if (setPath && !switchRole) sessionPaths.delete(connection);
   }
   const config: pg.QueryConfig = { name: statementName(sql), text: sql, values: params as unknown[] };
   return new Promise((resolve) => {

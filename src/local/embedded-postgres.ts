@@ -75,7 +75,11 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const flags = Object.entries({
     listen_addresses: '127.0.0.1',
     unix_socket_directories: '',
+    // A local development database: no replicas to feed, and an operating-system crash may
+    // lose the last moments of work. Both make DDL (tenant creation) markedly cheaper.
     fsync: 'off',
+    wal_level: 'minimal',
+    max_wal_senders: 0,
     ...options.settings,
   }).flatMap(([name, value]) => ['-c', `${name}=${value}`]);
   const log = options.log ?? (() => {});

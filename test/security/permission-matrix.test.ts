@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExecutionMode } from '../../src/cognition.js';
+import { RoleSwitchExecutor } from '../../src/db/role-switch-executor.js';
 import type { User } from '../../src/users/users.js';
 import { expectCode, expectDenied } from '../support/expect.js';
 import { startStack, type TestStack } from '../support/stack.js';
@@ -291,6 +292,38 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
         "select set_config('role', 'tenant_admins', true) as r, (select count(*) from cognition.users) as n",
       );
       expect(rows[0]?.r).toBe('tenant_admins');
+    });
+  });
+
+  describe('shared connections', () => {
+    it('cannot create temporary tables that would shadow names in later requests', async () => {
+      await expectDenied(as(globexUser, 'create temp table notes (title text)'));
+    });
+    it('leave nothing of one request to the next on the same connection', async () => {
+      // One connection, so that consecutive requests certainly share it.
+      const executor =
+        mode === 'role-switch'
+          ? new RoleSwitchExecutor(await stack.cognition.authenticatorUrl(), { max: 1 })
+          : undefined;
+      if (!executor) return;
+      try {
+        const globex = { dbUsername: globexUser.dbUsername as string, schema: globexUser.tenantSchema };
+        const acme = { dbUsername: acmeUser.dbUsername as string, schema: acmeUser.tenantSchema };
+        await executor.run(
+          globex,
+          "select set_config('search_path', 'tenant_acme', false), set_config('request.jwt.claims', '{\"forged\":1}', false)",
+        );
+        const { rows } = await executor.run(
+          acme,
+          "select current_user as me, current_setting('search_path') as path, current_setting('request.jwt.claims', true) as claims",
+        );
+        expect(rows[0]).toMatchObject({ me: acmeUser.dbUsername, path: '"tenant_acme"' });
+        expect(rows[0]?.claims ?? '').toBe('');
+        const titles = (await executor.run(globex, 'select title from notes')).rows.map((r) => r.title);
+        expect(titles).not.toContain('acme secret');
+      } finally {
+        await executor.close();
+      }
     });
   });
 

@@ -13,54 +13,41 @@ as $$
   select coalesce(nullif(current_setting('role'), 'none'), session_user::text)
 $$;
 
--- RLS helpers. SECURITY DEFINER so that they read cognition.users under the owner's policy
--- and never re-enter the policies that call them; policies wrap them in a sub-select so they
--- run once per statement, not once per row. None of them reads pg_authid.
-create function cognition.my_user_id() returns uuid
+-- Who the caller is, for RLS policies: one SECURITY DEFINER lookup, so that it reads
+-- cognition.users under the owner's policy and never re-enters the policies that call it.
+-- Policies wrap the my_* helpers in a sub-select, so the lookup runs once per statement, not
+-- once per row. Nothing here reads pg_authid (not readable on RDS/Aurora). A user counts only
+-- while active and, for a tenant user, while the tenant is active.
+create type cognition.identity as (user_id uuid, tenant_id uuid, role text, schema_name text);
+
+create function cognition.me() returns cognition.identity
   language sql stable security definer parallel safe
   set search_path = pg_catalog, pg_temp
 as $$
-  select u.id
+  select u.id, u.tenant_id, u.role, t.schema_name
   from cognition.users u
   left join cognition.tenants t on t.id = u.tenant_id
   where u.db_username = cognition.caller()
     and u.status = 'active'
     and (u.tenant_id is null or t.status = 'active')
 $$;
+
+-- Plain SQL wrappers (no SET clause), so the planner inlines them into the policies.
+create function cognition.my_user_id() returns uuid
+  language sql stable parallel safe
+as $$ select (cognition.me()).user_id $$;
 
 create function cognition.my_tenant_id() returns uuid
-  language sql stable security definer parallel safe
-  set search_path = pg_catalog, pg_temp
-as $$
-  select u.tenant_id
-  from cognition.users u
-  join cognition.tenants t on t.id = u.tenant_id
-  where u.db_username = cognition.caller() and u.status = 'active' and t.status = 'active'
-$$;
+  language sql stable parallel safe
+as $$ select (cognition.me()).tenant_id $$;
 
 create function cognition.my_role() returns text
-  language sql stable security definer parallel safe
-  set search_path = pg_catalog, pg_temp
-as $$
-  select u.role
-  from cognition.users u
-  left join cognition.tenants t on t.id = u.tenant_id
-  where u.db_username = cognition.caller()
-    and u.status = 'active'
-    and (u.tenant_id is null or t.status = 'active')
-$$;
+  language sql stable parallel safe
+as $$ select (cognition.me()).role $$;
 
 create function cognition.my_schema() returns text
-  language sql stable security definer parallel safe
-  set search_path = pg_catalog, pg_temp
-as $$
-  select coalesce(t.schema_name, 'cognition')
-  from cognition.users u
-  left join cognition.tenants t on t.id = u.tenant_id
-  where u.db_username = cognition.caller()
-    and u.status = 'active'
-    and (u.tenant_id is null or t.status = 'active')
-$$;
+  language sql stable parallel safe
+as $$ select (cognition.me()).schema_name $$;
 
 alter table cognition.users alter column tenant_id set default cognition.my_tenant_id();
 

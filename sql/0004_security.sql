@@ -8,7 +8,8 @@ revoke all on schema tenant_template from public;
 
 grant usage on schema cognition to application_admins, tenant_admins, tenant_users;
 grant execute on function
-  cognition.caller(), cognition.my_user_id(), cognition.my_tenant_id(), cognition.my_role(), cognition.my_schema()
+  cognition.caller(), cognition.me(), cognition.my_user_id(), cognition.my_tenant_id(), cognition.my_role(),
+  cognition.my_schema()
   to application_admins, tenant_admins, tenant_users;
 
 -- The permission matrix. Column privileges say which attributes a rank may change at all;

@@ -82,3 +82,17 @@ export async function openContext(out: Output, options: { migrate?: boolean } = 
   if (embedded) context.embedded = embedded;
   return context;
 }
+
+/** Runs `fn` with an open context and always closes it (stopping a Postgres it started). */
+export async function withContext<T>(
+  out: Output,
+  ...args: [(ctx: Context) => Promise<T>] | [{ migrate?: boolean }, (ctx: Context) => Promise<T>]
+): Promise<T> {
+  const [options, fn] = args.length === 1 ? [{}, args[0]] : args;
+  const ctx = await openContext(out, options);
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}

@@ -295,6 +295,28 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
     });
   });
 
+  describe('RLS helpers', () => {
+    it('run once per statement (an InitPlan), not once per row', async () => {
+      for (const sql of ['select * from cognition.users', "update cognition.users set given_name = 'x'"]) {
+        const plan = (await as(acmeAdmin, `explain (verbose, costs off) ${sql}`)).rows
+          .map((r) => r['QUERY PLAN'])
+          .join('\n');
+        expect(plan).toContain('InitPlan');
+        expect(plan).not.toContain('SubPlan');
+        // Every call of the lookup sits in an InitPlan's output, none in a per-row filter.
+        const calls = plan.split('\n').filter((line) => line.includes('cognition.me()'));
+        expect(calls.length).toBeGreaterThan(0);
+        expect(calls.every((line) => line.trim().startsWith('Output:'))).toBe(true);
+      }
+    });
+    it('never read pg_authid', async () => {
+      const { rows } = await stack.cluster.admin.query(
+        "select proname from pg_proc where pronamespace = 'cognition'::regnamespace and prosrc ilike '%pg_authid%'",
+      );
+      expect(rows).toEqual([]);
+    });
+  });
+
   describe('shared connections', () => {
     it('cannot create temporary tables that would shadow names in later requests', async () => {
       await expectDenied(as(globexUser, 'create temp table notes (title text)'));

@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { openContext } from '../context.js';
+import { withContext } from '../context.js';
 
 export const migrateCommand: Command = {
   path: ['migrate'],
@@ -9,8 +9,7 @@ export const migrateCommand: Command = {
 security) in order, each in its own transaction, under an advisory lock. Already applied
 migrations are skipped, so running it again is safe.`,
   async run(_args, out) {
-    const ctx = await openContext(out, { migrate: false });
-    try {
+    return withContext(out, { migrate: false }, async (ctx) => {
       const results = await ctx.cognition.migrate((r) =>
         out.info(
           `${r.status === 'applied' ? 'applied' : 'skipped'}  ${String(r.version).padStart(4, '0')}_${r.name}${r.status === 'applied' ? `  (${r.ms} ms)` : ''}`,
@@ -20,8 +19,6 @@ migrations are skipped, so running it again is safe.`,
       out.result({ applied, skipped: results.length - applied, migrations: results }, () =>
         out.info(`${applied} applied, ${results.length - applied} skipped`),
       );
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };

@@ -1,6 +1,6 @@
 import type { ExecutionMode } from '../../cognition.js';
 import { requiredOption, stringOption, usageError, type Command } from '../command.js';
-import { openContext } from '../context.js';
+import { withContext } from '../context.js';
 
 export const sqlCommand: Command = {
   path: ['sql'],
@@ -28,8 +28,7 @@ Examples:
     if (mode !== 'role-switch' && mode !== 'credentials')
       throw usageError('--mode must be role-switch or credentials');
     const params = (values.param as string[] | undefined) ?? [];
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const result = await ctx.cognition.runAs(as, positionals[0] as string, params, { mode });
       out.result({ command: result.command, rowCount: result.rowCount, rows: result.rows }, () => {
         if (result.fields.length > 0)
@@ -39,8 +38,6 @@ Examples:
           );
         else out.info(`${result.command} ${result.rowCount ?? ''}`.trim());
       });
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };

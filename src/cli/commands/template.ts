@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { stringOption, usageError, type Command } from '../command.js';
-import { openContext } from '../context.js';
+import { withContext } from '../context.js';
 
 export const templateMigrateCommand: Command = {
   path: ['template', 'migrate'],
@@ -20,8 +20,7 @@ succeeded. Exits 1 when any tenant failed.`,
       throw usageError('--concurrency must be 1-64');
     if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1)
       throw usageError('--lock-timeout must be a positive number of ms');
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       let lastLine = 0;
       const report = await ctx.cognition.migrateTemplates({
         dir,
@@ -49,8 +48,6 @@ succeeded. Exits 1 when any tenant failed.`,
           out.info(`  failed ${f.slug} at version ${f.version}: ${f.error}`);
       });
       return report.tenants.failed.length > 0 ? 1 : 0;
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };

@@ -1,7 +1,7 @@
 import type { Tenant } from '../../tenancy/tenants.js';
 import { validateDisplayName, validateSlug } from '../../tenancy/validation.js';
 import { requiredOption, type Command } from '../command.js';
-import { openContext } from '../context.js';
+import { withContext } from '../context.js';
 import type { Output } from '../output.js';
 
 function tenantJson(t: Tenant) {
@@ -37,8 +37,7 @@ Example:
     const name = requiredOption(values, 'name');
     validateSlug(positionals[0]);
     validateDisplayName(name);
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const started = performance.now();
       const tenant = await ctx.cognition.tenants.create({
         slug: positionals[0] as string,
@@ -50,9 +49,7 @@ Example:
           `created tenant ${tenant.slug} (schema ${tenant.schemaName}, roles ${tenant.adminRole}, ${tenant.userRole}) in ${Math.round(performance.now() - started)} ms`,
         ),
       );
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -62,13 +59,10 @@ export const tenantListCommand: Command = {
   usage: 'pg-cognition tenant list [--json]',
   help: 'Lists every tenant with its slug, display name, status and schema.',
   async run(_args, out) {
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const tenants = await ctx.cognition.tenants.list();
       out.result(tenants.map(tenantJson), () => printTenants(out, tenants));
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -86,15 +80,12 @@ database roles of its users and their stored credentials. There is no undo, henc
       const { usageError } = await import('../command.js');
       throw usageError(`dropping tenant ${slug} deletes all its data: add --yes to confirm`);
     }
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const { userIds } = await ctx.cognition.dropTenant(slug);
       out.result({ dropped: slug, users: userIds.length }, () =>
         out.info(`dropped tenant ${slug} and ${userIds.length} user(s)`),
       );
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -107,13 +98,10 @@ export const tenantRenameCommand: Command = {
   positionals: { min: 1, max: 1 },
   async run({ positionals, values }, out) {
     const name = requiredOption(values, 'name');
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const tenant = await ctx.cognition.tenants.setName(positionals[0] as string, name);
       out.result(tenantJson(tenant), () => out.info(`tenant ${tenant.slug} is now "${tenant.name}"`));
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -132,13 +120,10 @@ export function tenantStatusCommand(status: 'active' | 'suspended'): Command {
         : "Revokes the tenant's roles' access to its schema; its users' next queries are refused.",
     positionals: { min: 1, max: 1 },
     async run({ positionals }, out) {
-      const ctx = await openContext(out);
-      try {
+      return withContext(out, async (ctx) => {
         const tenant = await ctx.cognition.tenants.setStatus(positionals[0] as string, status);
         out.result(tenantJson(tenant), () => out.info(`tenant ${tenant.slug} is ${tenant.status}`));
-      } finally {
-        await ctx.close();
-      }
+      });
     },
   };
 }

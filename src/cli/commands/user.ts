@@ -1,7 +1,7 @@
 import type { User } from '../../users/users.js';
 import { validateEmail, validateRole, type UserStatus } from '../../users/validation.js';
 import { stringOption, usageError, type Command } from '../command.js';
-import { openContext } from '../context.js';
+import { withContext } from '../context.js';
 import type { Output } from '../output.js';
 
 function userJson(u: User) {
@@ -33,8 +33,7 @@ Example:
   async run({ positionals, values }, out) {
     const role = validateRole(stringOption(values, 'role') ?? 'user');
     validateEmail(positionals[0]);
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const user = await ctx.cognition.users.invite({
         email: positionals[0] as string,
         tenant: stringOption(values, 'tenant') ?? null,
@@ -43,9 +42,7 @@ Example:
         familyName: stringOption(values, 'family-name') ?? null,
       });
       out.result(userJson(user), () => printUser(out, 'invited', user));
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -59,8 +56,7 @@ again for an active user changes nothing. The password is never printed.`,
   options: { subject: { type: 'string' } },
   positionals: { min: 1, max: 1 },
   async run({ positionals, values }, out) {
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const subject = stringOption(values, 'subject');
       const { user, created } = await ctx.cognition.users.provision(
         positionals[0] as string,
@@ -73,9 +69,7 @@ again for an active user changes nothing. The password is never printed.`,
           user,
         ),
       );
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -90,8 +84,7 @@ export const userListCommand: Command = {
     if (status !== undefined && !['invited', 'active', 'suspended', 'removed'].includes(status)) {
       throw usageError('--status must be invited, active, suspended or removed');
     }
-    const ctx = await openContext(out);
-    try {
+    return withContext(out, async (ctx) => {
       const filter: { tenant?: string; status?: UserStatus } = {};
       const tenant = stringOption(values, 'tenant');
       if (tenant) filter.tenant = tenant;
@@ -108,9 +101,7 @@ export const userListCommand: Command = {
           })),
         ),
       );
-    } finally {
-      await ctx.close();
-    }
+    });
   },
 };
 
@@ -133,8 +124,7 @@ export function userStatusCommand(verb: 'suspend' | 'reactivate' | 'remove'): Co
     help,
     positionals: { min: 1, max: 1 },
     async run({ positionals }, out) {
-      const ctx = await openContext(out);
-      try {
+      return withContext(out, async (ctx) => {
         const ref = positionals[0] as string;
         const user =
           verb === 'suspend'
@@ -145,9 +135,7 @@ export function userStatusCommand(verb: 'suspend' | 'reactivate' | 'remove'): Co
         out.result(userJson(user), () =>
           printUser(out, { suspend: 'suspended', reactivate: 'reactivated', remove: 'removed' }[verb], user),
         );
-      } finally {
-        await ctx.close();
-      }
+      });
     },
   };
 }

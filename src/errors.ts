@@ -29,7 +29,10 @@ export type ErrorCode =
   | 'ERR_CLONE_FAILED'
   | 'ERR_DATABASE_UNAVAILABLE'
   | 'ERR_CONFIG'
-  | 'ERR_USAGE';
+  | 'ERR_USAGE'
+  | 'ERR_INVALID_TOKEN'
+  | 'ERR_UNSUPPORTED_TRIGGER'
+  | 'ERR_INTERNAL';
 
 export class CognitionError extends Error {
   readonly code: ErrorCode;

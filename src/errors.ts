@@ -32,7 +32,10 @@ export type ErrorCode =
   | 'ERR_USAGE'
   | 'ERR_INVALID_TOKEN'
   | 'ERR_UNSUPPORTED_TRIGGER'
-  | 'ERR_INTERNAL';
+  | 'ERR_INTERNAL'
+  | 'ERR_EMAIL_NOT_VERIFIED'
+  | 'ERR_IDENTITY_MISMATCH'
+  | 'ERR_INVALID_EVENT';
 
 export class CognitionError extends Error {
   readonly code: ErrorCode;

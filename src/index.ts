@@ -26,3 +26,9 @@ export {
   type ProvisionResult,
 } from './users/users.js';
 export type { UserRole, UserStatus, TenantRole } from './users/validation.js';
+export * from './cognito/index.js';
+export {
+  createTokenVerifier,
+  type TokenVerifierOptions,
+  type VerifiedToken,
+} from './identity/token-verifier.js';

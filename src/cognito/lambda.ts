@@ -1,0 +1,107 @@
+import { resolve } from 'node:path';
+import { CognitionError } from '../errors.js';
+import { createSecretStore, type SecretStoreConfig } from '../secrets/secret-store.js';
+import { consoleLogger, toTriggerError, triggerNameOf } from './errors.js';
+import { isObject } from './event.js';
+import { createCognitoTriggers, type CognitoTriggerEvent, type CognitoTriggers } from './triggers.js';
+
+/**
+ * The Lambda entry point for all four Cognito triggers (point each trigger of the user pool at
+ * this module's `handler`). The triggers are built on the first invocation and reused by the
+ * container, pools included. Configuration, from the environment:
+ *
+ * - `DATABASE_URL`, or `DATABASE_SECRET_ARN`: the ARN or name of a Secrets Manager secret in
+ *   the RDS shape (`username`, `password`, and `host`, `port`, `dbname` unless
+ *   `DATABASE_HOST`, `DATABASE_PORT`, `DATABASE_NAME` give them); `DATABASE_SSLMODE` is passed
+ *   on as `sslmode` when set;
+ * - `COGNITION_SECRET_STORE`: `aws` (default here) or `local` (under `COGNITION_HOME`/secrets);
+ * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`.
+ */
+
+export type Env = Record<string, string | undefined>;
+
+let triggers: Promise<CognitoTriggers> | undefined;
+
+export async function handler<E extends CognitoTriggerEvent>(event: E): Promise<E> {
+  let ready: CognitoTriggers;
+  try {
+    triggers ??= triggersFromEnv(process.env).catch((error: unknown) => {
+      triggers = undefined; // the next invocation tries again
+      throw error;
+    });
+    ready = await triggers;
+  } catch (error) {
+    const source = isObject(event) ? event['triggerSource'] : undefined;
+    throw toTriggerError(error, triggerNameOf(source) ?? 'Cognito', consoleLogger);
+  }
+  return ready.handler(event);
+}
+
+/** Closes the triggers the handler built (for tests and orderly shutdowns). */
+export async function closeLambdaTriggers(): Promise<void> {
+  const built = triggers;
+  triggers = undefined;
+  if (built) await (await built.catch(() => undefined))?.close();
+}
+
+export async function triggersFromEnv(env: Env): Promise<CognitoTriggers> {
+  const secretPrefix = env['COGNITION_SECRET_PREFIX'] || 'pg-cognition';
+  const databaseUrl = env['DATABASE_URL'] || (await databaseUrlFromSecret(env));
+  const secrets = await createSecretStore(secretStoreConfig(env, secretPrefix));
+  return createCognitoTriggers({ databaseUrl, secrets, secretPrefix });
+}
+
+function secretStoreConfig(env: Env, prefix: string): SecretStoreConfig {
+  const kind = env['COGNITION_SECRET_STORE'] || 'aws';
+  if (kind === 'local') {
+    return { kind: 'local', dir: resolve(env['COGNITION_HOME'] || '.cognition', 'secrets') };
+  }
+  if (kind === 'aws') return { kind: 'aws', prefix, ...awsClientConfig(env) };
+  throw new CognitionError('ERR_CONFIG', 'COGNITION_SECRET_STORE must be aws or local');
+}
+
+function awsClientConfig(env: Env): { region?: string; endpoint?: string } {
+  return {
+    ...(env['AWS_REGION'] && { region: env['AWS_REGION'] }),
+    ...(env['COGNITION_SECRETS_ENDPOINT'] && { endpoint: env['COGNITION_SECRETS_ENDPOINT'] }),
+  };
+}
+
+async function databaseUrlFromSecret(env: Env): Promise<string> {
+  const secretId = env['DATABASE_SECRET_ARN'];
+  if (!secretId) throw new CognitionError('ERR_CONFIG', 'set DATABASE_URL or DATABASE_SECRET_ARN');
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const client = new SecretsManagerClient(awsClientConfig(env));
+  let text: string | undefined;
+  try {
+    text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } finally {
+    client.destroy();
+  }
+  // The secret holds the password: neither JSON.parse's message (it quotes its input) nor any
+  // value may reach an error.
+  let secret: unknown;
+  try {
+    secret = JSON.parse(text ?? '');
+  } catch {
+    throw new CognitionError('ERR_CONFIG', 'the database secret is not JSON', { safe: false });
+  }
+  const field = (name: string): unknown => (isObject(secret) ? secret[name] : undefined);
+  const username = field('username');
+  const password = field('password');
+  if (typeof username !== 'string' || typeof password !== 'string') {
+    throw new CognitionError('ERR_CONFIG', 'the database secret has no username and password', {
+      safe: false,
+    });
+  }
+  const host = String(field('host') ?? env['DATABASE_HOST'] ?? '');
+  if (!host) throw new CognitionError('ERR_CONFIG', 'the database secret has no host: set DATABASE_HOST');
+  const port = String(field('port') ?? env['DATABASE_PORT'] ?? 5432);
+  const dbname = String(field('dbname') ?? env['DATABASE_NAME'] ?? 'postgres');
+  const url = new URL(`postgres://${host.includes(':') ? `[${host}]` : host}:${port}/`);
+  url.username = encodeURIComponent(username);
+  url.password = encodeURIComponent(password);
+  url.pathname = `/${encodeURIComponent(dbname)}`;
+  if (env['DATABASE_SSLMODE']) url.searchParams.set('sslmode', env['DATABASE_SSLMODE']);
+  return url.toString();
+}

@@ -39,7 +39,10 @@ describe('pg-cognition CLI', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'pgc-cli-'));
     await chmod(home, 0o711);
-    server = spawn(process.execPath, ['--import', 'tsx', BIN, 'start'], { cwd: ROOT, env: env() });
+    server = spawn(process.execPath, ['--import', 'tsx', BIN, 'start', '--port', '0'], {
+      cwd: ROOT,
+      env: env(),
+    });
     let output = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`start did not get ready:\n${output}`)), 90_000);

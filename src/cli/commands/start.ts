@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { isCognitionError } from '../../errors.js';
-import type { Command } from '../command.js';
-import { openContext } from '../context.js';
+import { startLocalStack } from '../../local/stack.js';
+import { stringOption, usageError, type Command } from '../command.js';
+import { cognitionHome, secretStoreConfig } from '../context.js';
 
 const EXAMPLE_TEMPLATE = fileURLToPath(new URL('../../../examples/notes/template/', import.meta.url));
+const DEFAULT_PORT = 9790;
 
 const DEMO_USERS = [
   { email: 'admin@demo.test', role: 'admin' as const, givenName: 'Ada', note: 'Welcome to the demo tenant' },
@@ -17,24 +19,36 @@ const DEMO_USERS = [
 
 export const startCommand: Command = {
   path: ['start'],
-  summary: 'Run the local stack: embedded Postgres, migrations, a demo tenant (the main job)',
-  usage: 'pg-cognition start [--once] [--template <folder>]',
+  summary: 'Run the local stack: Postgres, migrations, local user pool, a demo tenant (the main job)',
+  usage: 'pg-cognition start [--once] [--port <n>] [--template <folder>]',
   help: `Starts the embedded Postgres (data under .cognition/, kept across restarts), applies the
-migrations, applies the example template (examples/notes) to tenant_template, creates the
-tenant "demo" with an admin and a user, and prints how to connect and what to try. Keeps
-running until Ctrl-C, so other terminals can use the CLI against the same database.
+migrations, starts the local Cognito-compatible user pool (wired to the same trigger handlers
+that run in AWS Lambda), applies the example template (examples/notes) to tenant_template,
+creates the tenant "demo" with an admin and a user, and prints how to connect and what to try.
+Keeps running until Ctrl-C, so other terminals can use the CLI and the user pool.
 With DATABASE_URL set, it uses that database instead of the embedded one.
 
 --once          set everything up, print, and exit
+--port N        port of the local user pool (default ${DEFAULT_PORT}, or COGNITION_PORT; 0 = any)
 --template DIR  template migrations to apply (default: the notes example)`,
-  options: { once: { type: 'boolean' }, template: { type: 'string' } },
+  options: { once: { type: 'boolean' }, template: { type: 'string' }, port: { type: 'string' } },
   async run({ values }, out) {
-    const ctx = await openContext(out);
-    const { cognition } = ctx;
+    const port = Number(stringOption(values, 'port') ?? process.env.COGNITION_PORT ?? DEFAULT_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0-65535');
+    const home = cognitionHome();
+    const stack = await startLocalStack({
+      home,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      secrets: secretStoreConfig(home),
+      secretPrefix: process.env.COGNITION_SECRET_PREFIX ?? 'pg-cognition',
+      port,
+      log: (line) => out.info(`[user pool] ${line}`),
+    });
+    const { cognition, userPool } = stack;
     try {
       out.info(
-        ctx.embedded
-          ? `Postgres ${ctx.embedded.owned ? 'started' : 'already running'} on port ${ctx.embedded.port} (data in ${ctx.home}/postgres)`
+        stack.embedded
+          ? `Postgres ${stack.embedded.owned ? 'started' : 'already running'} on port ${stack.embedded.port} (data in ${home}/postgres)`
           : 'using DATABASE_URL',
       );
       const report = await cognition.migrateTemplates({
@@ -68,29 +82,35 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
       out.info(`
 pg-cognition is ready.
 
-Connect as the superuser:
-  psql "${ctx.databaseUrl}"
+Postgres (superuser):  ${stack.databaseUrl}
+Local user pool:       ${userPool.url}
+  pool id              ${userPool.poolId}
+  client id            ${userPool.clientId}
+  issuer               ${userPool.issuer}
+  JWKS                 ${userPool.jwksUri}
+(also written to ${home}/stack.json)
 
 Try, in another terminal:
   ${cli} sql --as user@demo.test "select id, title, owner_id from notes"
   ${cli} tenant create acme --name "Acme Corp"
   ${cli} user invite alice@acme.test --tenant acme --role admin
-  ${cli} user provision alice@acme.test
-  ${cli} sql --as alice@acme.test "insert into notes (title) values ('hello from acme') returning *"
-  ${cli} sql --as user@demo.test "select * from tenant_acme.notes"     # denied: another tenant
-  ${cli} user suspend user@demo.test
-  ${cli} sql --as user@demo.test "select 1"                             # denied: suspended
+  npx tsx examples/cognito.ts sign-up alice@acme.test 'Passw0rd!'      # SignUp, confirm, log in (AWS SDK)
+  ${cli} sql --as alice@acme.test "select current_user, email, status from cognition.users"
+  ${cli} sql --as user@demo.test "select * from tenant_acme.notes"      # denied: another tenant
+  ${cli} user suspend alice@acme.test
+  npx tsx examples/cognito.ts log-in alice@acme.test 'Passw0rd!'       # refused: suspended
+  npx tsx examples/cognito.ts refresh alice@acme.test                   # refused: suspended
   ${cli} --help
 `);
-      if (values.once === true || !ctx.embedded?.owned) return;
-      out.info('Press Ctrl-C to stop Postgres.');
+      if (values.once === true) return;
+      out.info('Press Ctrl-C to stop.');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      out.info('stopping Postgres');
+      out.info('stopping');
     } finally {
-      await ctx.close();
+      await stack.close();
     }
   },
 };

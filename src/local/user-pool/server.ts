@@ -38,6 +38,11 @@ export interface UserPoolOptions {
   triggerTimeoutMs?: number;
   /** Milliseconds since the epoch (default Date.now); for tests. */
   clock?: () => number;
+  /**
+   * Other routes served on the same port (the local stack's GraphQL endpoint): asked first,
+   * and a request it handles (resolves true) is not seen by the user pool.
+   */
+  routes?(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
 }
 
 export interface UserPool {
@@ -93,8 +98,23 @@ export async function startUserPool(options: UserPoolOptions): Promise<UserPool>
   // Set once the port, and with it the issuer, is known.
   const ready: { pool?: Pool } = {};
   const server = createServer((request, response) => {
-    if (ready.pool) void handle(ready.pool, request, response);
-    else response.destroy();
+    const pool = ready.pool;
+    if (!pool) {
+      response.destroy();
+      return;
+    }
+    void (async () => {
+      try {
+        if (options.routes && (await options.routes(request, response))) return;
+      } catch (error) {
+        pool.log(
+          `[local] route failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+        if (!response.headersSent) sendJson(response, 500, { message: 'Internal error.' });
+        return;
+      }
+      await handle(pool, request, response);
+    })();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -32,3 +32,4 @@ export {
   type TokenVerifierOptions,
   type VerifiedToken,
 } from './identity/token-verifier.js';
+export * from './appsync/index.js';

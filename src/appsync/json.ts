@@ -13,8 +13,8 @@ import type { ExecResult } from '../db/executor.js';
  * - bytea: base64; float NaN/±Infinity: strings; interval: ISO 8601 duration;
  * - json/jsonb: the parsed value; arrays (any depth) element by element.
  *
- * Known limit: node-postgres parses numeric[] with parseFloat, so its elements arrive as
- * (rounded) numbers; they are given back as strings of those numbers.
+ * numeric[] arrives as strings from the pools of src/db/pool.ts; with node-postgres's default
+ * parser (parseFloat) its elements would be rounded numbers, given back as strings of those.
  */
 
 type Kind =

@@ -9,9 +9,22 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+// node-postgres parses numeric[] with parseFloat, losing precision that numeric exists to keep;
+// its elements stay text, like a plain numeric.
+const TEXT_ARRAY = 1009;
+const NUMERIC_ARRAY = 1231;
+const types: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    pg.types.getTypeParser(
+      oid === NUMERIC_ARRAY ? TEXT_ARRAY : oid,
+      format ?? 'text',
+    )) as pg.CustomTypesConfig['getTypeParser'],
+};
+
 export function createPool(connectionString: string, options: PoolOptions = {}): pg.Pool {
   const config: pg.PoolConfig = {
     connectionString,
+    types,
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'pg-cognition',

@@ -439,7 +439,8 @@ describe('AppSync data source', () => {
                     '2024-02-29'::date as d, '{"a":1}'::jsonb as j, '[1,"x"]'::json as js, true as b,
                     '\\x0102'::bytea as bin, array[1,2] as arr, array[9007199254740993::int8, 7] as bigs,
                     array['{"a":1}'::jsonb] as jarr, array['\\x01'::bytea] as bins, 2.5::float8 as f,
-                    'NaN'::float8 as nan, null::int as nothing, 'text' as s, 7::int2 as i2`,
+                    'NaN'::float8 as nan, null::int as nothing, 'text' as s, 7::int2 as i2,
+                    array[1.10::numeric, 123456789012345678901234567890.5] as nums`,
           },
         },
       });
@@ -453,6 +454,7 @@ describe('AppSync data source', () => {
         big: '9007199254740993',
         small: 42,
         n: '1.10',
+        nums: ['1.10', '123456789012345678901234567890.5'],
         tz: '2024-01-02T01:04:05.678Z',
         ts: '2024-01-02T03:04:05.678Z',
         d: '2024-02-29',

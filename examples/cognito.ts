@@ -5,6 +5,7 @@
 //   npx tsx examples/cognito.ts sign-up <email> <password>   SignUp, ConfirmSignUp (code from the local pool), log in
 //   npx tsx examples/cognito.ts log-in <email> <password>    InitiateAuth USER_PASSWORD_AUTH
 //   npx tsx examples/cognito.ts refresh <email>              InitiateAuth REFRESH_TOKEN_AUTH with the last refresh token
+//   npx tsx examples/cognito.ts token <email> <password>     prints only the ID token (for curl)
 import {
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
@@ -91,6 +92,15 @@ try {
     await logIn(email, password);
   } else if (command === 'log-in' && email && password) {
     await logIn(email, password);
+  } else if (command === 'token' && email && password) {
+    const { AuthenticationResult } = await client.send(
+      new InitiateAuthCommand({
+        ClientId: userPool.clientId,
+        AuthFlow: 'USER_PASSWORD_AUTH',
+        AuthParameters: { USERNAME: email, PASSWORD: password },
+      }),
+    );
+    process.stdout.write(`${AuthenticationResult?.IdToken ?? ''}\n`);
   } else if (command === 'refresh' && email) {
     const { refreshToken } = JSON.parse(await readFile(tokensFile(email), 'utf8')) as {
       refreshToken: string;

@@ -296,3 +296,8 @@ async function ensureUser(
   }
   return { user, created };
 }
+
+/** The local stack's entry point (src/local/app.ts): the seed and the password for the users' logins. */
+export async function seed(cognition: Cognition): Promise<SeedResult> {
+  return seedAgents(cognition);
+}

@@ -2,7 +2,11 @@ import type { UserPool } from './user-pool/index.js';
 
 const TARGET = 'AWSCognitoIdentityProviderService.';
 
-async function call(pool: UserPool, operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
+async function call(
+  pool: UserPool,
+  operation: string,
+  body: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   const response = await fetch(pool.url, {
     method: 'POST',
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${TARGET}${operation}` },
@@ -23,7 +27,11 @@ async function call(pool: UserPool, operation: string, body: Record<string, unkn
  * (PreSignUp checks the invitation, PostConfirmation binds the identity). An existing login
  * is left as it is.
  */
-export async function ensurePoolLogin(pool: UserPool, email: string, password: string): Promise<'created' | 'existing'> {
+export async function ensurePoolLogin(
+  pool: UserPool,
+  email: string,
+  password: string,
+): Promise<'created' | 'existing'> {
   try {
     await call(pool, 'SignUp', {
       ClientId: pool.clientId,
@@ -35,7 +43,9 @@ export async function ensurePoolLogin(pool: UserPool, email: string, password: s
     if ((error as Error).name === 'UsernameExistsException') return 'existing';
     throw error;
   }
-  const codes = (await (await fetch(`${pool.url}/_local/codes?username=${encodeURIComponent(email)}`)).json()) as {
+  const codes = (await (
+    await fetch(`${pool.url}/_local/codes?username=${encodeURIComponent(email)}`)
+  ).json()) as {
     codes?: { confirmSignUp?: { code: string } };
   };
   const code = codes.codes?.confirmSignUp?.code;

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { Cognition } from '../cognition.js';
 import { createCognitoTriggers } from '../cognito/triggers.js';
 import { createSecretStore, type SecretStoreConfig } from '../secrets/secret-store.js';
+import { createDataSource } from '../appsync/data-source.js';
+import { createTokenVerifier } from '../identity/token-verifier.js';
+import type { LocalApp } from './app.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
+import { createGraphqlEndpoint, type GraphqlEndpoint } from './graphql/index.js';
 import { startUserPool, type UserPool } from './user-pool/index.js';
 
 export interface LocalStackOptions {
@@ -15,6 +19,8 @@ export interface LocalStackOptions {
   secretPrefix?: string;
   /** Port of the local user pool (0: any free port). */
   port?: number;
+  /** The application: its template is applied, and its GraphQL schema served at /graphql. */
+  app?: LocalApp;
   log?: (line: string) => void;
 }
 
@@ -23,20 +29,24 @@ export interface LocalStack {
   databaseUrl: string;
   embedded?: EmbeddedServer;
   userPool: UserPool;
+  /** Set when the application has a GraphQL schema. */
+  graphql?: GraphqlEndpoint;
   close(): Promise<void>;
 }
 
 /** What other local tools (the CLI, the example scripts) read to find the running stack. */
 export interface StackInfo {
   userPool: { url: string; poolId: string; clientId: string; issuer: string; jwksUri: string };
+  graphql?: { url: string; explorer: string };
 }
 
 export const STACK_INFO_FILE = 'stack.json';
 
 /**
- * The development stack on one machine: Postgres (embedded unless a URL is given), migrated,
- * and the local Cognito-compatible user pool wired to the same trigger handlers that run in
- * AWS Lambda, called in process with Cognito's event shapes.
+ * The development stack on one machine and one port: Postgres (embedded unless a URL is
+ * given), migrated; the local Cognito-compatible user pool wired to the same trigger handlers
+ * that run in AWS Lambda; and, for an application with a GraphQL schema, the local
+ * AppSync-compatible endpoint calling the same data source handler, in process.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
@@ -55,15 +65,33 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     secretPrefix: options.secretPrefix ?? 'pg-cognition',
   });
   let userPool: UserPool | undefined;
+  let graphql: GraphqlEndpoint | undefined;
+  const dataSource = options.app?.graphql
+    ? createDataSource({ cognition, resolvers: options.app.graphql.resolvers })
+    : undefined;
   try {
     await cognition.migrate();
+    if (options.app) await cognition.migrateTemplates({ dir: options.app.templateDir });
     const triggers = createCognitoTriggers({ cognition });
     userPool = await startUserPool({
       dir: join(options.home, 'user-pool'),
       port: options.port ?? 0,
       triggers: triggers.handler,
       log,
+      // The GraphQL endpoint shares the port; it exists once the pool's issuer is known.
+      routes: async (request, response) => (graphql ? graphql.handle(request, response) : false),
     });
+    if (options.app?.graphql && dataSource) {
+      graphql = createGraphqlEndpoint({
+        schema: options.app.graphql.schema,
+        resolvers: options.app.graphql.resolvers,
+        dataSource: dataSource.handler,
+        verifier: createTokenVerifier({ issuer: userPool.issuer, clientId: userPool.clientId }),
+        issuer: userPool.issuer,
+        explorer: { userPoolUrl: userPool.url, clientId: userPool.clientId },
+        log,
+      });
+    }
     const info: StackInfo = {
       userPool: {
         url: userPool.url,
@@ -72,9 +100,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         issuer: userPool.issuer,
         jwksUri: userPool.jwksUri,
       },
+      ...(graphql
+        ? { graphql: { url: `${userPool.url}/graphql`, explorer: `${userPool.url}/explorer` } }
+        : {}),
     };
     await writeFile(join(options.home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
   } catch (error) {
+    await userPool?.close().catch(() => {});
+    await dataSource?.close().catch(() => {});
     await cognition.close().catch(() => {});
     if (embedded?.owned) await embedded.stop();
     throw error;
@@ -86,10 +119,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     userPool: pool,
     async close() {
       await pool.close().catch(() => {});
+      await dataSource?.close().catch(() => {});
       await cognition.close().catch(() => {});
       if (embedded?.owned) await embedded.stop();
     },
   };
   if (embedded) stack.embedded = embedded;
+  if (graphql) stack.graphql = graphql;
   return stack;
 }

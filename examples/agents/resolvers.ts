@@ -68,6 +68,15 @@ export const resolvers: Resolvers = {
     sql: `select ${MESSAGE} from messages order by created_at desc, id desc limit 200`,
   },
 
+  // Authorizes each onMessage event for each subscriber: the published message (the source) is
+  // read again as the subscriber, so only its sender and recipient get it (messages_read policy).
+  // The recipient condition keeps another agency's message with the same id out.
+  'Subscription.onMessage': {
+    sql: `select ${MESSAGE} from messages where id = $1 and recipient_id = $2`,
+    params: ['source.id', 'arguments.recipientId'],
+    returns: 'one',
+  },
+
   'Mutation.sendMessage': {
     sql: `insert into messages (recipient_id, body) values ($1, $2) returning ${MESSAGE}`,
     params: ['arguments.recipientId', 'arguments.body'],

@@ -7,7 +7,7 @@ import { createDataSource } from '../appsync/data-source.js';
 import { createTokenVerifier } from '../identity/token-verifier.js';
 import type { LocalApp } from './app.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
-import { createGraphqlEndpoint, type GraphqlEndpoint } from './graphql/index.js';
+import { createGraphqlEndpoint, REALTIME_PATH, type GraphqlEndpoint } from './graphql/index.js';
 import { startUserPool, type UserPool } from './user-pool/index.js';
 
 export interface LocalStackOptions {
@@ -37,7 +37,7 @@ export interface LocalStack {
 /** What other local tools (the CLI, the example scripts) read to find the running stack. */
 export interface StackInfo {
   userPool: { url: string; poolId: string; clientId: string; issuer: string; jwksUri: string };
-  graphql?: { url: string; explorer: string };
+  graphql?: { url: string; explorer: string; realtime?: string };
 }
 
 export const STACK_INFO_FILE = 'stack.json';
@@ -80,6 +80,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log,
       // The GraphQL endpoint shares the port; it exists once the pool's issuer is known.
       routes: async (request, response) => (graphql ? graphql.handle(request, response) : false),
+      // Its real-time (subscriptions) endpoint too: ws://<host>:<port>/graphql/realtime.
+      upgrade: (request, socket, head) => graphql?.realtime.handleUpgrade(request, socket, head) ?? false,
     });
     if (options.app?.graphql && dataSource) {
       graphql = createGraphqlEndpoint({
@@ -101,7 +103,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         jwksUri: userPool.jwksUri,
       },
       ...(graphql
-        ? { graphql: { url: `${userPool.url}/graphql`, explorer: `${userPool.url}/explorer` } }
+        ? {
+            graphql: {
+              url: `${userPool.url}/graphql`,
+              explorer: `${userPool.url}/explorer`,
+              realtime: `${userPool.url.replace(/^http/, 'ws')}${REALTIME_PATH}`,
+            },
+          }
         : {}),
     };
     await writeFile(join(options.home, STACK_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`);
@@ -118,6 +126,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     databaseUrl,
     userPool: pool,
     async close() {
+      // Upgraded sockets are not the HTTP server's to close: end the WebSocket connections first.
+      await graphql?.realtime.close().catch(() => {});
       await pool.close().catch(() => {});
       await dataSource?.close().catch(() => {});
       await cognition.close().catch(() => {});

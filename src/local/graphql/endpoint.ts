@@ -9,6 +9,8 @@ import { createDocumentCache, DEFAULT_DOCUMENT_CACHE_SIZE, type DocumentCache } 
 import { requestErrorBody } from './errors.js';
 import { createExecute, type Execute, type GraphqlRequest } from './execute.js';
 import { explorerPage, type ExplorerOptions } from './explorer.js';
+import { createRealtimeEndpoint, type RealtimeEndpoint, type RealtimeOptions } from './realtime.js';
+import { createSubscriptionHub, type SubscriptionHub } from './subscriptions.js';
 import { acceptsHtml, BodyTooLarge, CORS_HEADERS, PREFLIGHT_HEADERS, readBody, sendJson } from './http.js';
 import { installResolvers, resolverNames } from './resolution.js';
 import { buildAppSyncSchema } from './schema.js';
@@ -21,9 +23,10 @@ import { buildAppSyncSchema } from './schema.js';
  *   in `resolvers` call the data source in process with AppSync's event shapes (Invoke at the
  *   root, BatchInvoke per `Type.field` below it).
  * - `GET /explorer` (and `GET /graphql` from a browser): a small query page.
- *
- * Subscriptions come next, over AppSync's real-time WebSocket protocol: `execute`,
- * `authenticate` and `subscriptionTriggers` (directives.ts) are what that endpoint builds on.
+ * - Subscriptions over AppSync's real-time WebSocket protocol (`realtime`, realtime.ts): mount
+ *   `realtime.handleUpgrade` on the server's `upgrade` event; `@aws_subscribe` mutations run
+ *   through `execute` publish their results, and each event is authorized as the subscriber
+ *   (subscriptions.ts).
  */
 
 export type DefaultAuthMode = 'AMAZON_COGNITO_USER_POOLS' | 'API_KEY';
@@ -53,6 +56,8 @@ export interface GraphqlEndpointOptions {
   maxBodyBytes?: number;
   /** Where unexpected errors are reported (default: stderr). */
   log?: (line: string) => void;
+  /** The real-time (subscriptions) endpoint: keep-alive interval and limits. */
+  realtime?: RealtimeOptions;
 }
 
 export interface GraphqlEndpoint {
@@ -64,6 +69,10 @@ export interface GraphqlEndpoint {
   /** Decides who is calling from request headers, as `POST /graphql` does. */
   readonly authenticate: Authenticator['authenticate'];
   readonly documents: DocumentCache;
+  /** The subscriptions registered over the real-time endpoint, and where mutations publish. */
+  readonly subscriptions: SubscriptionHub;
+  /** AppSync's real-time WebSocket endpoint (`/graphql/realtime`): attach `handleUpgrade`, `close()` it. */
+  readonly realtime: RealtimeEndpoint;
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -140,8 +149,9 @@ function parseRequest(body: Buffer): ParsedBody {
 export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlEndpoint {
   const { defaultMode, maxBatchSize } = checkOptions(options);
   const schema = buildAppSyncSchema(options.schema);
+  const resolvers = resolverNames(schema, options.resolvers);
   installResolvers(schema, {
-    resolvers: resolverNames(schema, options.resolvers),
+    resolvers,
     dataSource: options.dataSource,
     defaultMode,
     maxBatchSize,
@@ -152,9 +162,24 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
     apiKeys: options.apiKeys,
   });
   const documents = createDocumentCache(schema, options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
-  const execute = createExecute(schema, documents);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const subscriptions = createSubscriptionHub({
+    schema,
+    documents,
+    resolvers,
+    dataSource: options.dataSource,
+    defaultMode,
+    log,
+  });
+  // Mutations named in @aws_subscribe publish their results once the request has run.
+  const execute = subscriptions.publishing(createExecute(schema, documents));
+  const realtime = createRealtimeEndpoint({
+    ...options.realtime,
+    hub: subscriptions,
+    authenticate: authenticator.authenticate,
+    log,
+  });
 
   function serveExplorer(response: ServerResponse, head: boolean): void {
     const page = explorerPage(options.explorer, GRAPHQL_PATH, options.schema);
@@ -242,5 +267,13 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
     }
   }
 
-  return { handle, schema, execute, authenticate: authenticator.authenticate, documents };
+  return {
+    handle,
+    schema,
+    execute,
+    authenticate: authenticator.authenticate,
+    documents,
+    subscriptions,
+    realtime,
+  };
 }

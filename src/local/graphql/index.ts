@@ -14,3 +14,17 @@ export type { ExplorerOptions } from './explorer.js';
 export { subscriptionTriggers, type AuthMode } from './directives.js';
 export { buildAppSyncSchema } from './schema.js';
 export { AWS_SCALAR_NAMES, awsScalar } from './scalars.js';
+export {
+  createRealtimeEndpoint,
+  REALTIME_PATH,
+  REALTIME_SUBPROTOCOL,
+  type RealtimeEndpoint,
+  type RealtimeOptions,
+} from './realtime.js';
+export {
+  createSubscriptionHub,
+  type ActiveSubscription,
+  type RealtimeError,
+  type SubscriptionHub,
+  type SubscriptionPayload,
+} from './subscriptions.js';

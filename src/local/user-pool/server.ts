@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Challenges } from './challenges.js';
 import { CognitoError } from './errors.js';
 import { sdkVersionOf, TriggerRunner, type CognitoTriggerEvent } from './events.js';
@@ -43,6 +44,12 @@ export interface UserPoolOptions {
    * and a request it handles (resolves true) is not seen by the user pool.
    */
   routes?(request: IncomingMessage, response: ServerResponse): Promise<boolean>;
+  /**
+   * Upgrade requests (WebSocket) on the same port (the local stack's real-time GraphQL endpoint):
+   * returns true when it took the socket; otherwise the request is answered 404. Without this
+   * option, upgrade requests are refused as before.
+   */
+  upgrade?(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
 export interface UserPool {
@@ -116,6 +123,22 @@ export async function startUserPool(options: UserPoolOptions): Promise<UserPool>
       await handle(pool, request, response);
     })();
   });
+  if (options.upgrade) {
+    const upgrade = options.upgrade.bind(options);
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      let taken = false;
+      try {
+        taken = ready.pool !== undefined && upgrade(request, socket, head);
+      } catch (error) {
+        ready.pool?.log(
+          `[local] upgrade failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        );
+      }
+      if (!taken && !socket.destroyed) {
+        socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+      }
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {

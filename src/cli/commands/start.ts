@@ -72,6 +72,7 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
       const graphqlHelp = stack.graphql
         ? `GraphQL endpoint:      ${userPool.url}/graphql
 Explorer (sign in):    ${userPool.url}/explorer
+Subscriptions:         ${userPool.url.replace(/^http/, 'ws')}/graphql/realtime (AppSync real-time protocol)
 
   TOKEN=$(npx tsx examples/cognito.ts token ${first ?? '<email>'} '${password}')
   curl -s ${userPool.url}/graphql -H "authorization: $TOKEN" -H 'content-type: application/json' \\

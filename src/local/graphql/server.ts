@@ -25,10 +25,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/**
- * The endpoint on its own node:http server. The real-time (subscriptions) endpoint will attach to
- * this server's `upgrade` event next to it.
- */
+/** The endpoint on its own node:http server, with the real-time endpoint on its `upgrade` event. */
 export async function startGraphqlServer(options: GraphqlServerOptions): Promise<GraphqlServer> {
   const { port: wantedPort, host: wantedHost, ...endpointOptions } = options;
   const endpoint = createGraphqlEndpoint(endpointOptions);
@@ -40,6 +37,9 @@ export async function startGraphqlServer(options: GraphqlServerOptions): Promise
       },
       () => response.destroy(),
     );
+  });
+  server.on('upgrade', (request, socket, head) => {
+    if (!endpoint.realtime.handleUpgrade(request, socket, head)) socket.destroy();
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -53,10 +53,12 @@ export async function startGraphqlServer(options: GraphqlServerOptions): Promise
     url: `http://${urlHost(host)}:${port}`,
     port,
     endpoint,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await endpoint.realtime.close();
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      }),
+      });
+    },
   };
 }

@@ -39,7 +39,7 @@ describe('pg-cognition CLI', () => {
   beforeAll(async () => {
     home = await mkdtemp(join(tmpdir(), 'pgc-cli-'));
     await chmod(home, 0o711);
-    server = spawn(process.execPath, ['--import', 'tsx', BIN, 'start', '--port', '0'], {
+    server = spawn(process.execPath, ['--import', 'tsx', BIN, 'start', '--app', 'notes', '--port', '0'], {
       cwd: ROOT,
       env: env(),
     });

@@ -23,14 +23,14 @@ resolvers.ts, seed.ts): applies its template, runs its seed, gives the seeded us
 the local user pool, and prints how to connect and what to try. Keeps running until Ctrl-C.
 With DATABASE_URL set, it uses that database instead of the embedded one.
 
---app APP     an application folder, or an example name: notes (default) or agents
+--app APP     an application folder, or an example name: agents (default) or notes
 --port N      port of the user pool and GraphQL endpoint (default ${DEFAULT_PORT}, or COGNITION_PORT; 0 = any)
 --once        set everything up, print, and exit`,
   options: { once: { type: 'boolean' }, app: { type: 'string' }, port: { type: 'string' } },
   async run({ values }, out) {
     const port = Number(stringOption(values, 'port') ?? process.env.COGNITION_PORT ?? DEFAULT_PORT);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError('--port must be 0-65535');
-    const appName = stringOption(values, 'app') ?? 'notes';
+    const appName = stringOption(values, 'app') ?? 'agents';
     const app = await loadApp(/^[a-z]+$/.test(appName) ? resolve(EXAMPLES, appName) : resolve(appName));
     const home = cognitionHome();
     const stack = await startLocalStack({

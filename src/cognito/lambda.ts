@@ -1,6 +1,4 @@
-import { resolve } from 'node:path';
-import { CognitionError } from '../errors.js';
-import { createSecretStore, type SecretStoreConfig } from '../secrets/secret-store.js';
+import { connectionFromEnv, type Env } from '../secrets/lambda-env.js';
 import { consoleLogger, toTriggerError, triggerNameOf } from './errors.js';
 import { isObject } from './event.js';
 import { createCognitoTriggers, type CognitoTriggerEvent, type CognitoTriggers } from './triggers.js';
@@ -18,7 +16,7 @@ import { createCognitoTriggers, type CognitoTriggerEvent, type CognitoTriggers }
  * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`.
  */
 
-export type Env = Record<string, string | undefined>;
+export type { Env };
 
 let triggers: Promise<CognitoTriggers> | undefined;
 
@@ -45,63 +43,5 @@ export async function closeLambdaTriggers(): Promise<void> {
 }
 
 export async function triggersFromEnv(env: Env): Promise<CognitoTriggers> {
-  const secretPrefix = env['COGNITION_SECRET_PREFIX'] || 'pg-cognition';
-  const databaseUrl = env['DATABASE_URL'] || (await databaseUrlFromSecret(env));
-  const secrets = await createSecretStore(secretStoreConfig(env, secretPrefix));
-  return createCognitoTriggers({ databaseUrl, secrets, secretPrefix });
-}
-
-function secretStoreConfig(env: Env, prefix: string): SecretStoreConfig {
-  const kind = env['COGNITION_SECRET_STORE'] || 'aws';
-  if (kind === 'local') {
-    return { kind: 'local', dir: resolve(env['COGNITION_HOME'] || '.cognition', 'secrets') };
-  }
-  if (kind === 'aws') return { kind: 'aws', prefix, ...awsClientConfig(env) };
-  throw new CognitionError('ERR_CONFIG', 'COGNITION_SECRET_STORE must be aws or local');
-}
-
-function awsClientConfig(env: Env): { region?: string; endpoint?: string } {
-  return {
-    ...(env['AWS_REGION'] && { region: env['AWS_REGION'] }),
-    ...(env['COGNITION_SECRETS_ENDPOINT'] && { endpoint: env['COGNITION_SECRETS_ENDPOINT'] }),
-  };
-}
-
-async function databaseUrlFromSecret(env: Env): Promise<string> {
-  const secretId = env['DATABASE_SECRET_ARN'];
-  if (!secretId) throw new CognitionError('ERR_CONFIG', 'set DATABASE_URL or DATABASE_SECRET_ARN');
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-  const client = new SecretsManagerClient(awsClientConfig(env));
-  let text: string | undefined;
-  try {
-    text = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
-  } finally {
-    client.destroy();
-  }
-  // The secret holds the password: neither JSON.parse's message (it quotes its input) nor any
-  // value may reach an error.
-  let secret: unknown;
-  try {
-    secret = JSON.parse(text ?? '');
-  } catch {
-    throw new CognitionError('ERR_CONFIG', 'the database secret is not JSON', { safe: false });
-  }
-  const field = (name: string): unknown => (isObject(secret) ? secret[name] : undefined);
-  const username = field('username');
-  const password = field('password');
-  if (typeof username !== 'string' || typeof password !== 'string') {
-    throw new CognitionError('ERR_CONFIG', 'the database secret has no username and password', {
-      safe: false,
-    });
-  }
-  const host = String(field('host') ?? env['DATABASE_HOST'] ?? '');
-  if (!host) throw new CognitionError('ERR_CONFIG', 'the database secret has no host: set DATABASE_HOST');
-  const port = String(field('port') ?? env['DATABASE_PORT'] ?? 5432);
-  const dbname = String(field('dbname') ?? env['DATABASE_NAME'] ?? 'postgres');
-  const url = new URL(`postgres://${host.includes(':') ? `[${host}]` : host}:${port}/`);
-  url.username = encodeURIComponent(username);
-  url.password = encodeURIComponent(password);
-  url.pathname = `/${encodeURIComponent(dbname)}`;
-  if (env['DATABASE_SSLMODE']) url.searchParams.set('sslmode', env['DATABASE_SSLMODE']);
-  return url.toString();
+  return createCognitoTriggers(await connectionFromEnv(env));
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CognitionError } from '../../errors.js';
 import { loadApp } from '../../local/app.js';
 import { ensurePoolLogin } from '../../local/pool-users.js';
 import { startLocalStack } from '../../local/stack.js';
@@ -41,6 +42,14 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
       port,
       app,
       log: (line) => out.info(`[user pool] ${line}`),
+    }).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code === 'EADDRINUSE') {
+        throw new CognitionError(
+          'ERR_CONFIG',
+          `port ${port} is in use (is the stack already running?); choose another with --port or COGNITION_PORT`,
+        );
+      }
+      throw error;
     });
     const { userPool } = stack;
     try {

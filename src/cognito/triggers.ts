@@ -229,13 +229,10 @@ export function createCognitoTriggers(options: CognitoTriggersOptions): CognitoT
         const version = versionOf(event);
         const attributes = attributesOf(event);
         const subject = subjectOf(attributes);
-        // Answering NEW_PASSWORD_REQUIRED means an administrator created (or reset) this
-        // account with its email: that vouches for the email as much as a verification does.
-        let user = await resolveUser(
-          attributes,
-          'ERR_USER_NOT_FOUND',
-          source === 'TokenGeneration_NewPasswordChallenge',
-        );
+        // Binding by email needs a verified email, also after NEW_PASSWORD_REQUIRED: the person
+        // answering that challenge may change attributes, the email included, so an account an
+        // administrator created is no proof (AdminCreateUser should set email_verified=true).
+        let user = await resolveUser(attributes, 'ERR_USER_NOT_FOUND', false);
         await requireUsable(user);
         // AdminCreateUser (NEW_PASSWORD_REQUIRED) and federated flows never fire
         // PostConfirmation: provision here, once, before the first token.

@@ -437,9 +437,18 @@ describe('Cognito triggers', () => {
       );
       expect((await stack.cognition.users.require(user.id)).status).toBe('invited');
 
+      // Whoever answers NEW_PASSWORD_REQUIRED may have changed the email: an unverified one
+      // binds nothing (else anyone with an admin-created account could claim another invitation).
+      await expect(
+        triggers.handler(
+          tokens(2, 'xena@acme.test', sub, 'TokenGeneration_NewPasswordChallenge', unverified),
+        ),
+      ).rejects.toThrow(/ERR_EMAIL_NOT_VERIFIED/);
+      expect((await stack.cognition.users.require(user.id)).status).toBe('invited');
+
       const roles = await roleCount();
       const first = await triggers.handler(
-        tokens(2, 'xena@acme.test', sub, 'TokenGeneration_NewPasswordChallenge', unverified),
+        tokens(2, 'xena@acme.test', sub, 'TokenGeneration_NewPasswordChallenge', { email_verified: 'true' }),
       );
       const provisioned = await stack.cognition.users.require(user.id);
       expect(provisioned).toMatchObject({ status: 'active', idpSubject: sub });

@@ -204,4 +204,48 @@ describe('local stack: Cognito user pool + triggers + database', () => {
     expect(bob.status).toBe('active');
     expect(bob.dbUsername).toMatch(/^u_/);
   });
+
+  it('refuses to let an admin-created account claim another invitation through NEW_PASSWORD_REQUIRED', async () => {
+    await stack.cognition.users.invite({ email: 'mallory@acme.test', tenant: 'acme', role: 'user' });
+    await stack.cognition.users.invite({ email: 'root@app.test', role: 'application_admin' });
+    await client.send(
+      new AdminCreateUserCommand({
+        UserPoolId: stack.userPool.poolId,
+        Username: 'mallory@acme.test',
+        TemporaryPassword: 'Temp0rary!x',
+        MessageAction: 'SUPPRESS',
+        UserAttributes: [{ Name: 'email', Value: 'mallory@acme.test' }],
+      }),
+    );
+    const challenge = await logIn('mallory@acme.test', 'Temp0rary!x');
+    const error = await rejection(
+      client.send(
+        new RespondToAuthChallengeCommand({
+          ClientId: stack.userPool.clientId,
+          ChallengeName: 'NEW_PASSWORD_REQUIRED',
+          Session: challenge.Session,
+          ChallengeResponses: {
+            USERNAME: 'mallory@acme.test',
+            NEW_PASSWORD: password,
+            'userAttributes.email': 'root@app.test',
+          },
+        }),
+      ),
+    );
+    expect(error.name).toBe('InvalidParameterException');
+    // Without the email verified, even her own account gets no tokens and binds nothing.
+    const own = await rejection(
+      client.send(
+        new RespondToAuthChallengeCommand({
+          ClientId: stack.userPool.clientId,
+          ChallengeName: 'NEW_PASSWORD_REQUIRED',
+          Session: challenge.Session,
+          ChallengeResponses: { USERNAME: 'mallory@acme.test', NEW_PASSWORD: password },
+        }),
+      ),
+    );
+    expect(own.message).toMatch(/ERR_EMAIL_NOT_VERIFIED/);
+    const root = await stack.cognition.users.require('root@app.test');
+    expect(root).toMatchObject({ status: 'invited', idpSubject: null });
+  });
 });

@@ -209,6 +209,31 @@ describe('user lifecycle', () => {
     );
   });
 
+  it('removes users and drops tenants that an attacker tried to pin with grants on objects it owns', async () => {
+    const victim = await stack.user('victim@acme.test', 'acme', 'user');
+    const attacker = await stack.user('attacker@globex.test', 'globex', 'user');
+    // Owning a large object and granting on it to other roles made DROP ROLE fail for them.
+    // Users may no longer create large objects...
+    await expectCode(
+      stack.cognition.runAs(attacker, "select lo_from_bytea(0, 'x'::bytea)", [], { mode: 'credentials' }),
+      'ERR_PERMISSION_DENIED',
+    );
+    // ...and a role that owns one anyway (given here by the superuser, as before the fix a user
+    // could make one itself) no longer resists removal: what it owns is dropped with it.
+    const { rows } = await stack.cluster.admin.query("select lo_from_bytea(0, 'x'::bytea)::int as oid");
+    await stack.cluster.admin.query(
+      `alter large object ${Number(rows[0].oid)} owner to "${victim.dbUsername}"`,
+    );
+    await stack.cognition.removeUser(victim.id);
+    expect((await stack.cognition.users.require(victim.id)).status).toBe('removed');
+    const left = await stack.cluster.admin.query(
+      'select count(*)::int as n from pg_roles where rolname = $1',
+      [victim.dbUsername],
+    );
+    expect(left.rows[0].n).toBe(0);
+    await stack.cognition.removeUser(attacker.id);
+  });
+
   it('drops a tenant with its schema, roles, users and secrets in one transaction', async () => {
     await stack.cognition.users.invite({ email: 'g1@globex.test', tenant: 'globex' });
     const g1 = (await stack.cognition.users.provision('g1@globex.test')).user;

@@ -11,6 +11,7 @@ export type CognitoErrorType =
   | 'PasswordResetRequiredException'
   | 'ResourceNotFoundException'
   | 'SerializationException'
+  | 'TooManyFailedAttemptsException'
   | 'UnexpectedLambdaException'
   | 'UnknownOperationException'
   | 'UnsupportedUserStateException'

@@ -365,8 +365,8 @@ describe('forgot password', () => {
     expect(Date.parse(reset?.expiresAt ?? '') - Date.parse(reset?.createdAt ?? '')).toBe(3_600_000);
 
     const wrong = reset?.code === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 6; i++) {
-      // Wrong codes fail every time, and do not lock the right one out.
+    for (let i = 0; i < 4; i++) {
+      // A few wrong codes fail, and do not lock the right one out.
       await expectError(
         t.client.send(
           new ConfirmForgotPasswordCommand({
@@ -413,6 +413,29 @@ describe('forgot password', () => {
       ),
       'CodeMismatchException',
     );
+  });
+
+  it('spends a code after five wrong guesses, so six digits cannot be brute-forced', async () => {
+    const email = await signUpAndConfirm(t);
+    await t.client.send(new ForgotPasswordCommand({ ClientId: t.pool.clientId, Username: email }));
+    const code = (await codesOf(t.pool, email)).codes.forgotPassword?.code as string;
+    const wrong = code === '000000' ? '111111' : '000000';
+    const attempt = (confirmationCode: string) =>
+      t.client.send(
+        new ConfirmForgotPasswordCommand({
+          ClientId: t.pool.clientId,
+          Username: email,
+          ConfirmationCode: confirmationCode,
+          Password: 'New-passw0rd',
+        }),
+      );
+    for (let i = 0; i < 5; i++) await expectError(attempt(wrong), 'CodeMismatchException');
+    await expectError(attempt(code), 'TooManyFailedAttemptsException');
+    // A new code works again.
+    await t.client.send(new ForgotPasswordCommand({ ClientId: t.pool.clientId, Username: email }));
+    const fresh = (await codesOf(t.pool, email)).codes.forgotPassword?.code as string;
+    await attempt(fresh);
+    expect((await login(t, email, 'New-passw0rd')).AccessToken).toBeDefined();
   });
 
   it('refuses an expired reset code, and unverified users', async () => {

@@ -134,6 +134,16 @@ export const respondToAuthChallenge: Operation = async (pool, input, call) => {
   if (user.status !== 'FORCE_CHANGE_PASSWORD') throw notAuthorized('Invalid session for the user.');
   checkPasswordPolicy(password);
   const attributes = checkAttributes(requiredAttributes(responses), { allowVerified: false });
+  // As Cognito: the challenge may fill in missing attributes, never change one that has a value
+  // (the email an administrator created the account with, above all).
+  for (const name of Object.keys(attributes)) {
+    if (user.attributes[name] !== undefined && user.attributes[name] !== attributes[name]) {
+      throw new CognitoError(
+        'InvalidParameterException',
+        `Cannot modify an already provided attribute: ${name}.`,
+      );
+    }
+  }
   const passwordHash = await hashPassword(password);
   const after: StoredUser = {
     ...user,

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { pgErrorOf } from '../errors.js';
 import { createPool, urlFor } from './pool.js';
 import type { ExecResult, Executor, RunAs } from './executor.js';
+import { checkout } from './checkout.js';
 import { runRequest } from './request.js';
 
 export interface LoginCredentials {
@@ -49,11 +50,15 @@ export class CredentialsExecutor implements Executor {
 
   private async once<R>(as: RunAs, sql: string, params: readonly unknown[]): Promise<ExecResult<R>> {
     const pool = await this.poolFor(as.dbUsername);
-    const client = await pool.connect();
-    const outcome = await runRequest<R>(client, false, as, sql, params);
-    client.release(outcome.discard ? new Error('connection retired') : undefined);
-    if (outcome.error !== undefined) throw outcome.error;
-    return outcome.result as ExecResult<R>;
+    for (let attempt = 0; ; attempt++) {
+      const client = await checkout(pool);
+      const outcome = await runRequest<R>(client, false, as, sql, params);
+      client.release(outcome.discard ? new Error('connection retired') : undefined);
+      // A connection whose prepared statements were dropped under it ran nothing: try another.
+      if (outcome.error !== undefined && outcome.retry && attempt === 0) continue;
+      if (outcome.error !== undefined) throw outcome.error;
+      return outcome.result as ExecResult<R>;
+    }
   }
 
   private async poolFor(dbUsername: string): Promise<pg.Pool> {

@@ -133,7 +133,32 @@ export interface RequestOutcome<R> {
   error?: unknown;
   /** The connection's prepared-statement state is unknown: do not reuse it. */
   discard: boolean;
+  /** Nothing ran (the connection lost its prepared statements): safe to try on another. */
+  retry?: boolean;
 }
+
+// The transaction status of each connection, from its last ReadyForQuery ('I' idle, 'T' in a
+// transaction block, 'E' in a failed one). A statement such as `begin` would otherwise leave a
+// shared connection inside a transaction that the next request, another user's, would join.
+const transactionStatus = new WeakMap<object, string>();
+
+function watchTransactionStatus(connection: object): void {
+  if (transactionStatus.has(connection)) return;
+  transactionStatus.set(connection, 'I');
+  // Prepended, so the status is known before pg's own handler completes the query.
+  (connection as NodeJS.EventEmitter).prependListener('readyForQuery', (message: { status?: string }) => {
+    transactionStatus.set(connection, message.status ?? 'I');
+  });
+}
+
+/** False when the connection was left in a transaction block: it must not serve another request. */
+export function connectionIsIdle(client: pg.ClientBase): boolean {
+  const connection = (client as unknown as { connection: object }).connection;
+  return (transactionStatus.get(connection) ?? 'I') === 'I';
+}
+
+// SQLSTATEs of the settings statement that mean "this role cannot be assumed".
+const CANNOT_ASSUME = new Set(['42501', '22023', '28000', '42704']);
 
 // The search_path each credentials-mode connection holds for its session, once known.
 const sessionPaths = new WeakMap<object, string>();
@@ -154,6 +179,7 @@ export function runRequest<R>(
   // session-level value can stand in for this request's.
   const claims = as.claims === undefined ? (switchRole ? '' : undefined) : JSON.stringify(as.claims);
   const connection = (client as unknown as { connection: object }).connection;
+  watchTransactionStatus(connection);
   const setPath = switchRole || sessionPaths.get(connection) !== searchPath;
   let first: { name: string; text: string } | undefined;
   const firstValues: unknown[] = [];
@@ -171,15 +197,25 @@ export function runRequest<R>(
       if (error) {
         // A failed exchange that carried the settings Parse may or may not have created
         // the statement; such a connection is retired rather than guessed about.
+        // So is one whose prepared statements were deallocated under it (26000).
         const discard =
-          (query instanceof RequestQuery && query.parsedFirst) || !(error instanceof pg.DatabaseError);
+          (query instanceof RequestQuery && query.parsedFirst) ||
+          !(error instanceof pg.DatabaseError) ||
+          error.code === '26000';
         const reported =
-          query instanceof RequestQuery && query.failedInSettings && error instanceof pg.DatabaseError
+          query instanceof RequestQuery &&
+          query.failedInSettings &&
+          error instanceof pg.DatabaseError &&
+          CANNOT_ASSUME.has(error.code ?? '')
             ? new CognitionError('ERR_USER_INACTIVE', 'this user cannot be assumed (suspended or removed)', {
                 cause: error,
               })
             : error;
-        resolve({ error: reported, discard });
+        resolve({
+          error: reported,
+          discard,
+          retry: error instanceof pg.DatabaseError && error.code === '26000',
+        });
         return;
       }
       if (query instanceof RequestQuery) query.markPrepared(connection);
@@ -192,7 +228,7 @@ export function runRequest<R>(
           rowCount: r.rowCount,
           command: r.command,
         },
-        discard: false,
+        discard: transactionStatus.get(connection) !== 'I',
       });
     };
     const query: RequestQuery | pg.Query = first

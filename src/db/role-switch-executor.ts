@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { createPool } from './pool.js';
 import type { ExecResult, Executor, RunAs } from './executor.js';
+import { checkout } from './checkout.js';
 import { runRequest } from './request.js';
 
 /**
@@ -24,11 +25,15 @@ export class RoleSwitchExecutor implements Executor {
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<ExecResult<R>> {
-    const client = await this.pool.connect();
-    const outcome = await runRequest<R>(client, true, as, sql, params);
-    client.release(outcome.discard ? new Error('connection retired') : undefined);
-    if (outcome.error !== undefined) throw outcome.error;
-    return outcome.result as ExecResult<R>;
+    for (let attempt = 0; ; attempt++) {
+      const client = await checkout(this.pool);
+      const outcome = await runRequest<R>(client, true, as, sql, params);
+      client.release(outcome.discard ? new Error('connection retired') : undefined);
+      // A connection whose prepared statements were dropped under it ran nothing: try another.
+      if (outcome.error !== undefined && outcome.retry && attempt === 0) continue;
+      if (outcome.error !== undefined) throw outcome.error;
+      return outcome.result as ExecResult<R>;
+    }
   }
 
   async forget(): Promise<void> {

@@ -343,6 +343,24 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
         expect(rows[0]?.claims ?? '').toBe('');
         const titles = (await executor.run(globex, 'select title from notes')).rows.map((r) => r.title);
         expect(titles).not.toContain('acme secret');
+
+        // A statement that leaves a transaction open, or drops the prepared statements, cannot
+        // capture or break the next user's request on the connection.
+        await executor.run(globex, 'begin');
+        const inserted = await executor.run(
+          acme,
+          "insert into notes (title) values ('after begin') returning id",
+        );
+        const committed = await stack.cluster.admin.query(
+          'select count(*)::int as n from tenant_acme.notes where id = $1',
+          [inserted.rows[0]?.id],
+        );
+        expect(committed.rows[0].n).toBe(1);
+        await executor.run(globex, 'begin').catch(() => {});
+        await executor.run(globex, 'select 1/0').catch(() => {});
+        expect((await executor.run(acme, 'select 1 as ok')).rows).toEqual([{ ok: 1 }]);
+        await executor.run(globex, 'deallocate all');
+        expect((await executor.run(acme, 'select 2 as ok')).rows).toEqual([{ ok: 2 }]);
       } finally {
         await executor.close();
       }

@@ -430,6 +430,7 @@ async function applyTemplateMigration(
     );
     await client.query(migration.sql);
     await checkStillInTransaction(client, marker);
+    await refuseDefaultPrivileges(client);
     await client.query(
       `select set_config('role', $1, true), set_config('search_path', 'pg_catalog, pg_temp', true)`,
       [OWNER],
@@ -586,6 +587,7 @@ async function applyTenantMigration(
   onRun();
   await client.query(migration.sql);
   await checkStillInTransaction(client, marker);
+  await refuseDefaultPrivileges(client);
   await client.query(
     `select set_config('role', $1, true), set_config('search_path', 'pg_catalog, pg_temp', true)`,
     [OWNER],
@@ -770,4 +772,21 @@ function describeError(error: unknown): string {
     return `${pgError.message} (SQLSTATE ${pgError.code})`;
   }
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Template migrations run as cognition_owner, so `alter default privileges` in one would apply
+ * to everything cognition_owner creates from then on, in every schema, cognition's own tables
+ * included: grants that no tenant mapping sees. Such a file fails instead.
+ */
+async function refuseDefaultPrivileges(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ n: number }>(
+    "select count(*)::int as n from pg_catalog.pg_default_acl where defaclrole = 'cognition_owner'::regrole",
+  );
+  if ((rows[0]?.n ?? 0) > 0) {
+    throw new CognitionError(
+      'ERR_TEMPLATE_MIGRATION_FAILED',
+      'template migrations may not alter default privileges: grant on each object instead',
+    );
+  }
 }

@@ -102,6 +102,20 @@ describe('tenants', () => {
     }
   });
 
+  it('refuses a template migration that alters default privileges', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pgc-tpl-'));
+    await cp(NOTES_TEMPLATE, dir, { recursive: true });
+    await writeFile(
+      join(dir, '0009_defaults.sql'),
+      'alter default privileges grant select on tables to tenant_users; create table extra (id int);',
+    );
+    await expectCode(stack.cognition.migrateTemplates({ dir }), 'ERR_TEMPLATE_MIGRATION_FAILED');
+    const { rows } = await stack.cluster.admin.query(
+      "select (select count(*)::int from pg_default_acl) as acl, to_regclass('tenant_template.extra') is null as gone",
+    );
+    expect(rows[0]).toEqual({ acl: 0, gone: true });
+  });
+
   it('renames and suspends; a suspended tenant loses its schema until reactivated', async () => {
     const user = await stack.user('u@acme.test', 'acme', 'user');
     expect((await stack.cognition.tenants.setName('acme', 'Acme Corp')).name).toBe('Acme Corp');

@@ -8,9 +8,9 @@ import { CognitionError } from '../../errors.js';
  * too, one level down), are refused when loaded.
  */
 
-/** `tenant`, `tenantId`, `tenant_id`, `TENANT_ID`, `TenantID`, ... */
+/** `tenant`, `tenants`, `tenantId`, `tenant_id`, `tenantIds`, `tenantSlug`, `TENANT_KEY`, ... */
 export function isTenantArgumentName(name: string): boolean {
-  return /^tenant(_?id)?$/i.test(name);
+  return /^tenants?(_?(id|ids|slug|slugs|key|uuid))?$/i.test(name);
 }
 
 /** Every place where the schema lets a client name a tenant, as `Type.field(argument)` or `Input.field`. */

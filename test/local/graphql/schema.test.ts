@@ -69,10 +69,23 @@ describe('tenant arguments are refused at load', () => {
   });
 
   it('matches the names case-insensitively, and only those names', () => {
-    for (const name of ['tenant', 'Tenant', 'tenantId', 'tenantid', 'tenant_id', 'TENANT_ID', 'TenantId']) {
+    for (const name of [
+      'tenant',
+      'Tenant',
+      'tenantId',
+      'tenantid',
+      'tenant_id',
+      'TENANT_ID',
+      'TenantId',
+      'tenants',
+      'tenantIds',
+      'tenant_ids',
+      'tenantSlug',
+      'tenant_slug',
+    ]) {
       expect(isTenantArgumentName(name), name).toBe(true);
     }
-    for (const name of ['tenants', 'tenantName', 'tenant__id', 'myTenantId', 'id', 'tenant_ids']) {
+    for (const name of ['tenantName', 'tenant__id', 'myTenantId', 'id', 'tenantsOnly']) {
       expect(isTenantArgumentName(name), name).toBe(false);
     }
   });

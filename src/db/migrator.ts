@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { CognitionError } from '../errors.js';
+import { acquireAdvisoryLock } from './advisory-lock.js';
 
 export interface Migration {
   version: number;
@@ -56,11 +57,11 @@ export async function readMigrations(dir: string): Promise<Migration[]> {
  */
 export async function migrate(
   client: pg.ClientBase,
-  options: { dir?: string; onResult?: (result: MigrationResult) => void } = {},
+  options: { dir?: string; onResult?: (result: MigrationResult) => void; lockWaitMs?: number } = {},
 ): Promise<MigrationResult[]> {
   const migrations = await readMigrations(options.dir ?? COGNITION_SQL_DIR);
   const results: MigrationResult[] = [];
-  await client.query('select pg_advisory_lock($1)', [MIGRATE_LOCK_KEY]);
+  await acquireAdvisoryLock(client, MIGRATE_LOCK_KEY, 'migrate', options.lockWaitMs);
   try {
     await client.query(`
       create schema if not exists cognition;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { readMigrations, type Migration } from '../db/migrator.js';
 import { CognitionError, pgErrorOf } from '../errors.js';
 
@@ -336,7 +337,7 @@ async function migrateTemplateSchema(
   let healthy = true;
   let ranFile = false;
   try {
-    await client.query('select pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
+    await acquireAdvisoryLock(client, TEMPLATE_LOCK_KEY, 'template migrate');
     try {
       let applied: { version: number; name: string; checksum: string }[];
       try {

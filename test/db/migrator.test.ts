@@ -43,4 +43,22 @@ describe('migrator', () => {
       await other.end();
     }
   });
+
+  it('gives up with a clear error when another session holds the migration lock', async () => {
+    const pg = await import('pg');
+    const holder = new pg.default.Client({ connectionString: cluster.url });
+    await holder.connect();
+    try {
+      // Any role may take advisory locks, a user's included: waiting forever would let it stall migrations.
+      await holder.query('select pg_advisory_lock(7304113505)');
+      const started = performance.now();
+      await expect(migrate(cluster.admin, { lockWaitMs: 300 })).rejects.toMatchObject({
+        code: 'ERR_MIGRATION_FAILED',
+      });
+      expect(performance.now() - started).toBeLessThan(5000);
+    } finally {
+      await holder.end();
+    }
+    expect((await migrate(cluster.admin)).every((r) => r.status === 'skipped')).toBe(true);
+  });
 });

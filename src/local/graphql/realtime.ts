@@ -41,6 +41,8 @@ const CLOSE_GRACE_MS = 1000;
 export interface RealtimeOptions {
   /** Interval of `ka` messages (default 60 s; AppSync's clients give up after connectionTimeoutMs). */
   keepAliveMs?: number;
+  /** A socket that has not sent a good `connection_init` within this time is closed (default 10 s). */
+  connectionInitTimeoutMs?: number;
   /** Most subscriptions one connection may hold (default 100). */
   maxSubscriptionsPerConnection?: number;
   /** Largest accepted message in bytes (default 1 MiB). */
@@ -75,6 +77,8 @@ interface Connection {
   readonly subscriptions: Map<string, ActiveSubscription>;
   acknowledged: boolean;
   keepAlive?: NodeJS.Timeout;
+  /** Closes a socket that never completes connection_init, so idle sockets cannot pile up. */
+  initTimer?: NodeJS.Timeout;
   /** Messages are handled one after the other, so `stop` always sees the `start` before it. */
   queue: Promise<void>;
 }
@@ -178,6 +182,7 @@ function parseStartData(data: unknown): GraphqlRequest | string {
 export function createRealtimeEndpoint(options: RealtimeEndpointOptions): RealtimeEndpoint {
   const { hub, authenticate, log } = options;
   const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+  const initTimeoutMs = options.connectionInitTimeoutMs ?? 10_000;
   const maxSubscriptions = options.maxSubscriptionsPerConnection ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION;
   const connections = new Set<Connection>();
   let closed = false;
@@ -239,6 +244,7 @@ export function createRealtimeEndpoint(options: RealtimeEndpointOptions): Realti
 
   function end(connection: Connection): void {
     if (connection.keepAlive) clearInterval(connection.keepAlive);
+    if (connection.initTimer) clearTimeout(connection.initTimer);
     dropSubscriptions(connection);
     connections.delete(connection);
   }
@@ -256,6 +262,7 @@ export function createRealtimeEndpoint(options: RealtimeEndpointOptions): Realti
     send(connection, { type: 'connection_ack', payload: { connectionTimeoutMs: CONNECTION_TIMEOUT_MS } });
     if (connection.acknowledged) return;
     connection.acknowledged = true;
+    if (connection.initTimer) clearTimeout(connection.initTimer);
     send(connection, { type: 'ka' });
     connection.keepAlive = setInterval(() => send(connection, { type: 'ka' }), keepAliveMs);
     connection.keepAlive.unref();
@@ -369,6 +376,10 @@ export function createRealtimeEndpoint(options: RealtimeEndpointOptions): Realti
       queue: Promise.resolve(),
     };
     connections.add(connection);
+    connection.initTimer = setTimeout(() => {
+      if (!connection.acknowledged) socket.close(4408, 'connection_init timeout');
+    }, initTimeoutMs);
+    connection.initTimer.unref();
     socket.on('message', (raw: RawData, isBinary: boolean) => {
       connection.queue = connection.queue
         .then(() => handleMessage(connection, raw, isBinary))

@@ -11,7 +11,7 @@ import { CognitionError } from '../../errors.js';
 import type { Caller } from './auth.js';
 import { createBatchLoader, invoke } from './batching.js';
 import { fieldAuth, isAllowed, objectFields, type AuthMode } from './directives.js';
-import { notAuthorizedToAccess } from './errors.js';
+import { AppSyncError, notAuthorizedToAccess } from './errors.js';
 import { resolverEvent, selectionSetInfo, type RequestFacts, type SelectionSetInfo } from './events.js';
 
 /**
@@ -30,7 +30,15 @@ export interface ExecutionContext {
   readonly selections: Map<FieldNode, Map<string, SelectionSetInfo>>;
   /** What triggering mutations returned, when the request may publish to subscriptions. */
   readonly captures: Capture[] | undefined;
+  /** Data-source resolutions so far in this request (bounded: see MAX_RESOLUTIONS). */
+  resolutions: number;
 }
+
+/**
+ * At most this many data-source resolutions per request (AppSync allows 10,000): a small query
+ * with thousands of aliased fields would otherwise run thousands of statements.
+ */
+export const MAX_RESOLUTIONS = 2000;
 
 /** A root mutation field's result, recorded for publishing to its subscriptions. */
 export interface Capture {
@@ -44,7 +52,7 @@ export function newExecutionContext(
   facts: RequestFacts,
   captures?: Capture[],
 ): ExecutionContext {
-  return { caller, facts, loaders: new Map(), selections: new Map(), captures };
+  return { caller, facts, loaders: new Map(), selections: new Map(), captures, resolutions: 0 };
 }
 
 /** `Type.field` names from a list, a set, or the keys of a Resolvers object; each must exist in the schema. */
@@ -102,6 +110,12 @@ function dataSourceResolver(
     if (selection === undefined) {
       selection = selectionSetInfo(info);
       byParent.set(info.parentType.name, selection);
+    }
+    if (++context.resolutions > MAX_RESOLUTIONS) {
+      throw new AppSyncError(
+        `Too many resolver invocations in one request (at most ${MAX_RESOLUTIONS}).`,
+        'BadRequest',
+      );
     }
     const event = resolverEvent(context.facts, args, source, info, selection);
     if (info.path.prev === undefined || maxBatchSize === 0) return invoke(dataSource, event);

@@ -238,3 +238,17 @@ beforeAll(() => {
   // Fixture sanity: the batch response fixture is aligned with batch-invoke.json (3 items).
   expect(fixture<unknown[]>('batch-response-with-errors.json')).toHaveLength(3);
 });
+
+describe('resolver invocations per request', () => {
+  it('are bounded, so a small query cannot run thousands of statements', async () => {
+    const { MAX_RESOLUTIONS } = await import('../../../src/local/graphql/resolution.js');
+    const data = blogDataSource();
+    const api = await blogApi(data);
+    const fields = Array.from({ length: MAX_RESOLUTIONS + 50 }, (_, i) => `p${i}: allPosts { id }`).join(' ');
+    const answer = await api.query(`{ ${fields} }`, undefined, apiKey);
+    expect(data.calls.length).toBe(MAX_RESOLUTIONS);
+    const errors = (answer.body as { errors?: { errorType?: string }[] }).errors ?? [];
+    expect(errors.length).toBe(50);
+    expect(errors.every((e) => e.errorType === 'BadRequest')).toBe(true);
+  });
+});

@@ -625,4 +625,22 @@ describe('local GraphQL endpoint: real-time subscriptions (AppSync WebSocket pro
       await new Promise<void>((resolve) => served.server.close(() => resolve()));
     }
   });
+
+  it('closes a socket that never sends connection_init', async () => {
+    const own = createGraphqlEndpoint(
+      options({ realtime: { keepAliveMs: 40, connectionInitTimeoutMs: 150 } }),
+    );
+    const served = await serve(own);
+    try {
+      const wsUrl = `${served.url.replace(/^http/, 'ws')}/graphql/realtime?header=${base64({ Authorization: 'forged' })}`;
+      const idle = await RealtimeClient.open(wsUrl);
+      expect((await idle.closed).code).toBe(4408);
+      await sleep(50);
+      expect(own.realtime.connections).toBe(0);
+    } finally {
+      await own.realtime.close();
+      served.server.closeAllConnections();
+      await new Promise<void>((resolve) => served.server.close(() => resolve()));
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
+import { readBody } from './read-body.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -116,7 +117,11 @@ async function handle(state: SecretsManagerState, request: IncomingMessage, resp
       throw new ServiceError('UnknownOperationException', 'Missing or unknown X-Amz-Target header.');
     }
     const operation = target.slice(TARGET_PREFIX.length);
-    const body = await readBody(request);
+    const body = await readBody(
+      request,
+      MAX_BODY_BYTES,
+      () => new ServiceError('InvalidRequestException', 'The request body is too large.', 413),
+    );
     let input: unknown;
     try {
       input = body.length === 0 ? {} : JSON.parse(body);
@@ -135,24 +140,6 @@ async function handle(state: SecretsManagerState, request: IncomingMessage, resp
       send(response, 500, requestId, { __type: 'InternalServiceError', message: 'Internal error.' });
     }
   }
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new ServiceError('InvalidRequestException', 'The request body is too large.', 413));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function send(response: ServerResponse, status: number, requestId: string, body: Output): void {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readBody } from '../read-body.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -227,7 +228,13 @@ async function handle(pool: Pool, request: IncomingMessage, response: ServerResp
         `${name} needs IAM credentials; the local user pool does not accept it from a browser.`,
       );
     }
-    const input = parseInput(await readBody(request));
+    const input = parseInput(
+      await readBody(
+        request,
+        MAX_BODY_BYTES,
+        () => new CognitoError('InvalidParameterException', 'The request body is too large.', 413),
+      ),
+    );
     const userAgent = String(request.headers['x-amz-user-agent'] ?? request.headers['user-agent'] ?? '');
     const output = await operation.run(pool, input, { sdkVersion: sdkVersionOf(userAgent) });
     send(response, 200, requestId, output);
@@ -333,24 +340,6 @@ function parseInput(body: string): Input {
     throw new CognitoError('SerializationException', 'The request body must be a JSON object.');
   }
   return input as Input;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new CognitoError('InvalidParameterException', 'The request body is too large.', 413));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }
 
 function send(

@@ -36,6 +36,37 @@ export interface CognitionOptions {
   templateRecheckMs?: number;
 }
 
+/** What the Lambda-side factories accept: an existing Cognition, or what it takes to make one. */
+export type CognitionSource =
+  | { cognition: Cognition }
+  | {
+      databaseUrl: string;
+      secrets: SecretStore;
+      secretPrefix?: string;
+      adminPoolSize?: number;
+      executorPoolSize?: number;
+    };
+
+/**
+ * The Cognition of a factory's options, and whether the factory made it (and so must close it).
+ * Lambda handlers keep small pools: one container serves one request at a time.
+ */
+export function cognitionFrom(
+  source: CognitionSource,
+  defaults: { adminPoolSize: number; executorPoolSize?: number },
+): { cognition: Cognition; owned: boolean } {
+  if ('cognition' in source) return { cognition: source.cognition, owned: false };
+  const executorPoolSize = source.executorPoolSize ?? defaults.executorPoolSize;
+  const cognition = Cognition.create({
+    databaseUrl: source.databaseUrl,
+    secrets: source.secrets,
+    ...(source.secretPrefix !== undefined && { secretPrefix: source.secretPrefix }),
+    adminPoolSize: source.adminPoolSize ?? defaults.adminPoolSize,
+    ...(executorPoolSize !== undefined && { executorPoolSize }),
+  });
+  return { cognition, owned: true };
+}
+
 export interface RunAsOptions {
   mode?: ExecutionMode;
   claims?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { AppSyncIdentity } from 'aws-lambda';
-import { Cognition, type ExecutionMode } from '../cognition.js';
+import { cognitionFrom, type ExecutionMode } from '../cognition.js';
 import type { ExecResult, RunAs } from '../db/executor.js';
 import { CognitionError } from '../errors.js';
 import { AppSyncError, badRequest, consoleLog, toAppSyncError, unauthorized } from './errors.js';
@@ -45,17 +45,7 @@ const RETURNS: readonly Returns[] = ['one', 'many', 'scalar'];
  * `{ data }` or `{ data: null, errorMessage, errorType }` per event, in order.
  */
 export function createDataSource(options: DataSourceOptions): DataSource {
-  const owned = !('cognition' in options);
-  const cognition =
-    'cognition' in options
-      ? options.cognition
-      : Cognition.create({
-          databaseUrl: options.databaseUrl,
-          secrets: options.secrets,
-          ...(options.secretPrefix !== undefined && { secretPrefix: options.secretPrefix }),
-          adminPoolSize: options.adminPoolSize ?? 2,
-          executorPoolSize: options.executorPoolSize ?? 10,
-        });
+  const { cognition, owned } = cognitionFrom(options, { adminPoolSize: 2, executorPoolSize: 10 });
   const mode: ExecutionMode = options.mode ?? 'role-switch';
   if (mode !== 'role-switch' && mode !== 'credentials') {
     throw new CognitionError('ERR_CONFIG', `unknown execution mode ${String(mode)}`);

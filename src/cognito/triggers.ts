@@ -5,7 +5,7 @@ import type {
   PreTokenGenerationTriggerEvent,
   PreTokenGenerationV2TriggerEvent,
 } from 'aws-lambda';
-import { Cognition } from '../cognition.js';
+import { cognitionFrom, type Cognition } from '../cognition.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { User } from '../users/users.js';
 import { v1Response, v2Response } from './claims.js';
@@ -106,16 +106,7 @@ const TOKEN_GENERATION = [
  * logged and becomes `ERR_INTERNAL: internal error (ref …)`.
  */
 export function createCognitoTriggers(options: CognitoTriggersOptions): CognitoTriggers {
-  const owned = !('cognition' in options);
-  const cognition =
-    'cognition' in options
-      ? options.cognition
-      : Cognition.create({
-          databaseUrl: options.databaseUrl,
-          secrets: options.secrets,
-          ...(options.secretPrefix !== undefined && { secretPrefix: options.secretPrefix }),
-          adminPoolSize: options.adminPoolSize ?? 2,
-        });
+  const { cognition, owned } = cognitionFrom(options, { adminPoolSize: 2 });
   const requireVerifiedEmail = options.requireVerifiedEmail ?? true;
   const timeoutMs = options.timeoutMs ?? 4500;
   const log = options.log ?? consoleLogger;

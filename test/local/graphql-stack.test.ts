@@ -1,18 +1,6 @@
-import {
-  CognitoIdentityProviderClient,
-  InitiateAuthCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadApp } from '../../src/local/app.js';
-import { ensurePoolLogin } from '../../src/local/pool-users.js';
-import { startLocalStack, type LocalStack } from '../../src/local/stack.js';
-import { startCluster, type TestCluster } from '../support/cluster.js';
-
-const AGENTS_APP = fileURLToPath(new URL('../../examples/agents/', import.meta.url));
+import type { LocalStack } from '../../src/local/stack.js';
+import { startAgentsStack, type AgentsStack } from '../support/agents-stack.js';
 
 interface GraphqlResponse {
   data?: Record<string, unknown> | null;
@@ -22,28 +10,9 @@ interface GraphqlResponse {
 // The README's promise end to end: log in with the AWS SDK against the local user pool, call
 // /graphql with the token, and get exactly what Postgres grants that user.
 describe('local stack: GraphQL over the agents application', () => {
-  let cluster: TestCluster;
-  let home: string;
+  let agents: AgentsStack;
   let stack: LocalStack;
-  let client: CognitoIdentityProviderClient;
-  let password: string;
-  const tokens = new Map<string, string>();
-
-  const token = async (email: string) => {
-    const cached = tokens.get(email);
-    if (cached) return cached;
-    await ensurePoolLogin(stack.userPool, email, password);
-    const { AuthenticationResult } = await client.send(
-      new InitiateAuthCommand({
-        ClientId: stack.userPool.clientId,
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: email, PASSWORD: password },
-      }),
-    );
-    const id = AuthenticationResult?.IdToken as string;
-    tokens.set(email, id);
-    return id;
-  };
+  const token = (email: string) => agents.token(email);
   const query = async (authorization: string, q: string, variables?: Record<string, unknown>) => {
     const response = await fetch(`${stack.userPool.url}/graphql`, {
       method: 'POST',
@@ -54,24 +23,11 @@ describe('local stack: GraphQL over the agents application', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
-    home = await mkdtemp(join(tmpdir(), 'pgc-gql-'));
-    await chmod(home, 0o711);
-    const app = await loadApp(AGENTS_APP);
-    stack = await startLocalStack({ home, databaseUrl: cluster.url, port: 0, app });
-    const seeded = await app.seed?.(stack.cognition);
-    password = seeded?.password as string;
-    client = new CognitoIdentityProviderClient({
-      endpoint: stack.userPool.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    agents = await startAgentsStack();
+    stack = agents.stack;
   });
   afterAll(async () => {
-    client?.destroy();
-    await stack?.close();
-    await cluster?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    await agents?.stop();
   });
 
   it('gives the agency lead every agent of the agency, with real names', async () => {

@@ -1,28 +1,14 @@
-import {
-  CognitoIdentityProviderClient,
-  InitiateAuthCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { loadApp } from '../../../src/local/app.js';
-import { ensurePoolLogin } from '../../../src/local/pool-users.js';
-import {
-  startLocalStack,
-  STACK_INFO_FILE,
-  type LocalStack,
-  type StackInfo,
-} from '../../../src/local/stack.js';
-import { startCluster, type TestCluster } from '../../support/cluster.js';
+import { STACK_INFO_FILE, type LocalStack, type StackInfo } from '../../../src/local/stack.js';
+import { startAgentsStack, type AgentsStack } from '../../support/agents-stack.js';
+import { RealtimeClient, type RealtimeMessage } from './realtime-client.js';
 
 // Subscriptions end to end over the agents example: AppSync's WebSocket protocol on the local
 // stack's port, sendMessage through POST /graphql, and every event read again by Postgres as the
 // subscriber (Subscription.onMessage: messages are readable by their sender and recipient only).
 
-const AGENTS_APP = fileURLToPath(new URL('../../../examples/agents/', import.meta.url));
 const NEVER_MS = 500;
 const ON_MESSAGE = 'subscription ($to: ID!) { onMessage(recipientId: $to) { id body senderId recipientId } }';
 const SEND = 'mutation ($to: ID!, $body: String!) { sendMessage(recipientId: $to, body: $body) { id } }';
@@ -32,112 +18,17 @@ interface Payload {
   errors?: Array<{ errorType: string; message: string; errorCode?: number }>;
   connectionTimeoutMs?: number;
 }
-type Message = { type: string; id?: string; payload?: Payload };
-
-/** A bare AppSync real-time client over `ws`. */
-class RealtimeClient {
-  private readonly received: Message[] = [];
-  private readonly consumed = new Set<Message>();
-  private readonly waiters: Array<{ match: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
-  readonly closed: Promise<{ code: number }>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (raw) => {
-      const message = JSON.parse(raw.toString()) as Message;
-      this.received.push(message);
-      const index = this.waiters.findIndex((w) => w.match(message));
-      if (index >= 0) {
-        const [waiter] = this.waiters.splice(index, 1);
-        this.consumed.add(message);
-        waiter?.resolve(message);
-      }
-    });
-    this.closed = new Promise((resolve) => socket.on('close', (code) => resolve({ code })));
-  }
-
-  static open(url: string): Promise<RealtimeClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, ['graphql-ws']);
-      const client = new RealtimeClient(socket);
-      socket.once('open', () => resolve(client));
-      socket.once('error', reject);
-    });
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.socket.send(JSON.stringify(message));
-  }
-
-  next(match: (m: Message) => boolean, timeoutMs = 5000): Promise<Message> {
-    const ready = this.received.find((m) => !this.consumed.has(m) && match(m));
-    if (ready) {
-      this.consumed.add(ready);
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = { match, resolve };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.received)}`));
-      }, timeoutMs);
-      waiter.resolve = (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  all(match: (m: Message) => boolean): Message[] {
-    return this.received.filter(match);
-  }
-
-  start(
-    id: string,
-    query: string,
-    variables: Record<string, unknown>,
-    authorization?: Record<string, string>,
-  ): Promise<Message> {
-    this.send({
-      id,
-      type: 'start',
-      payload: {
-        data: JSON.stringify({ query, variables }),
-        extensions: authorization ? { authorization } : {},
-      },
-    });
-    return this.next((m) => m.id === id && (m.type === 'start_ack' || m.type === 'error'));
-  }
-}
+type Message = RealtimeMessage<Payload>;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dataFor = (id: string) => (m: Message) => m.type === 'data' && m.id === id;
 
 describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoint (agents)', () => {
-  let cluster: TestCluster;
-  let home: string;
+  let agents: AgentsStack;
   let stack: LocalStack;
-  let stackClosed = false;
-  let cognito: CognitoIdentityProviderClient;
-  let password: string;
-  const tokens = new Map<string, string>();
-  const clients: RealtimeClient[] = [];
-
-  const token = async (email: string) => {
-    const cached = tokens.get(email);
-    if (cached) return cached;
-    await ensurePoolLogin(stack.userPool, email, password);
-    const { AuthenticationResult } = await cognito.send(
-      new InitiateAuthCommand({
-        ClientId: stack.userPool.clientId,
-        AuthFlow: 'USER_PASSWORD_AUTH',
-        AuthParameters: { USERNAME: email, PASSWORD: password },
-      }),
-    );
-    const id = AuthenticationResult?.IdToken as string;
-    tokens.set(email, id);
-    return id;
-  };
+  let home: string;
+  const clients: RealtimeClient<Payload>[] = [];
+  const token = (email: string) => agents.token(email);
   const userId = async (email: string) => (await stack.cognition.users.require(email)).id;
   const realtimeUrl = (authorization: string) => {
     const header = Buffer.from(
@@ -146,8 +37,8 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
     return `${stack.userPool.url.replace(/^http/, 'ws')}/graphql/realtime?header=${encodeURIComponent(header)}&payload=e30=`;
   };
   /** Connects as `email`, acknowledged. */
-  const connect = async (email: string): Promise<RealtimeClient> => {
-    const client = await RealtimeClient.open(realtimeUrl(await token(email)));
+  const connect = async (email: string): Promise<RealtimeClient<Payload>> => {
+    const client = await RealtimeClient.open<Payload>(realtimeUrl(await token(email)));
     clients.push(client);
     client.send({ type: 'connection_init' });
     expect(
@@ -156,7 +47,7 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
     return client;
   };
   /** Subscribes as the connection's user to messages for `recipientEmail`. */
-  const watch = async (client: RealtimeClient, id: string, recipientEmail: string) => {
+  const watch = async (client: RealtimeClient<Payload>, id: string, recipientEmail: string) => {
     const answer = await client.start(id, ON_MESSAGE, { to: await userId(recipientEmail) });
     expect(answer).toEqual({ type: 'start_ack', id });
   };
@@ -172,18 +63,8 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
   };
 
   beforeAll(async () => {
-    cluster = await startCluster();
-    home = await mkdtemp(join(tmpdir(), 'pgc-rt-'));
-    await chmod(home, 0o711);
-    const app = await loadApp(AGENTS_APP);
-    stack = await startLocalStack({ home, databaseUrl: cluster.url, port: 0, app });
-    const seeded = await app.seed?.(stack.cognition);
-    password = seeded?.password as string;
-    cognito = new CognitoIdentityProviderClient({
-      endpoint: stack.userPool.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    });
+    agents = await startAgentsStack();
+    ({ stack, home } = agents);
   });
   afterEach(async () => {
     const open = clients.splice(0);
@@ -191,17 +72,14 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
     await Promise.all(open.map((client) => client.closed));
   });
   afterAll(async () => {
-    cognito?.destroy();
-    if (!stackClosed) await stack?.close();
-    await cluster?.stop();
-    if (home) await rm(home, { recursive: true, force: true });
+    await agents?.stop();
   });
 
   it('speaks the protocol: connection_init/ack, ka, start/start_ack, stop/complete', async () => {
     const info = JSON.parse(await readFile(join(home, STACK_INFO_FILE), 'utf8')) as StackInfo;
     expect(info.graphql?.realtime).toBe(`${stack.userPool.url.replace(/^http/, 'ws')}/graphql/realtime`);
 
-    const client = await RealtimeClient.open(realtimeUrl(await token('moneypenny@mi6.test')));
+    const client = await RealtimeClient.open<Payload>(realtimeUrl(await token('moneypenny@mi6.test')));
     clients.push(client);
     expect(client.socket.protocol).toBe('graphql-ws');
     client.send({ type: 'connection_init' });
@@ -288,7 +166,7 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
     expect(forged.payload?.errors?.[0]?.errorType).toBe('UnauthorizedException');
     expect(stack.graphql?.subscriptions.size).toBe(0);
 
-    const forgedConnection = await RealtimeClient.open(realtimeUrl(forgedToken));
+    const forgedConnection = await RealtimeClient.open<Payload>(realtimeUrl(forgedToken));
     clients.push(forgedConnection);
     forgedConnection.send({ type: 'connection_init' });
     const refused = await forgedConnection.next((m) => m.type === 'connection_error');
@@ -325,7 +203,6 @@ describe('local stack: GraphQL subscriptions over the real-time WebSocket endpoi
     const client = await connect('moneypenny@mi6.test');
     await watch(client, 'closing', 'moneypenny@mi6.test');
     const closing = stack.close();
-    stackClosed = true;
     expect((await client.closed).code).toBe(1001);
     await closing;
   });

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
+import { RealtimeClient, type RealtimeMessage } from './realtime-client.js';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { ResolverEvent } from '../../../src/appsync/types.js';
 import {
   createGraphqlEndpoint,
@@ -68,101 +68,7 @@ const SUSPENDED: TestUser = { username: 'suspended' };
 const CONFUSED: TestUser = { username: 'confused' };
 const ADMIN: TestUser = { username: 'root', groups: ['admin'] };
 
-type Message = { type: string; id?: string; payload?: Record<string, unknown> };
-
-/** A bare AppSync real-time client over `ws`. */
-class RealtimeClient {
-  private readonly received: Message[] = [];
-  private readonly consumed = new Set<Message>();
-  private readonly waiters: Array<{ match: (m: Message) => boolean; resolve: (m: Message) => void }> = [];
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly socket: WebSocket) {
-    socket.on('message', (raw) => {
-      const message = JSON.parse(raw.toString()) as Message;
-      this.received.push(message);
-      const index = this.waiters.findIndex((w) => w.match(message));
-      if (index >= 0) {
-        const [waiter] = this.waiters.splice(index, 1);
-        this.consumed.add(message);
-        waiter?.resolve(message);
-      }
-    });
-    this.closed = new Promise((resolve) =>
-      socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-
-  static open(
-    url: string,
-    protocols: string[] = ['graphql-ws'],
-    headers: Record<string, string> = {},
-  ): Promise<RealtimeClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, protocols, { headers });
-      const client = new RealtimeClient(socket);
-      socket.once('open', () => resolve(client));
-      socket.once('unexpected-response', (_request, response) =>
-        reject(new Error(`HTTP ${response.statusCode}`)),
-      );
-      socket.once('error', reject);
-    });
-  }
-
-  send(message: Record<string, unknown>): void {
-    this.socket.send(JSON.stringify(message));
-  }
-
-  next(match: (m: Message) => boolean, timeoutMs = 3000): Promise<Message> {
-    const ready = this.received.find((m) => !this.consumed.has(m) && match(m));
-    if (ready) {
-      this.consumed.add(ready);
-      return Promise.resolve(ready);
-    }
-    return new Promise((resolve, reject) => {
-      const waiter = { match, resolve };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`no matching message in ${timeoutMs} ms; got ${JSON.stringify(this.received)}`));
-      }, timeoutMs);
-      waiter.resolve = (m) => {
-        clearTimeout(timer);
-        resolve(m);
-      };
-      this.waiters.push(waiter);
-    });
-  }
-
-  all(match: (m: Message) => boolean): Message[] {
-    return this.received.filter(match);
-  }
-
-  async init(): Promise<Message> {
-    this.send({ type: 'connection_init' });
-    return this.next((m) => m.type === 'connection_ack' || m.type === 'connection_error');
-  }
-
-  async start(
-    id: string,
-    query: string,
-    variables: Record<string, unknown> = {},
-    authorization?: Record<string, string>,
-  ): Promise<Message> {
-    this.send({
-      id,
-      type: 'start',
-      payload: {
-        data: JSON.stringify({ query, variables }),
-        extensions: authorization ? { authorization } : {},
-      },
-    });
-    return this.next((m) => m.id === id && (m.type === 'start_ack' || m.type === 'error'));
-  }
-
-  close(): void {
-    this.socket.close();
-  }
-}
+type Message = RealtimeMessage;
 
 /** The `title` of an onAddPost data message. */
 const titleOf = (m: Message) =>

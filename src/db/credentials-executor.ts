@@ -42,10 +42,32 @@ export class CredentialsExecutor implements Executor {
       return await this.once<R>(as, sql, params);
     } catch (error) {
       // 28P01: the stored password changed since the pool was built (rotation, repair).
-      if (pgErrorOf(error)?.code !== '28P01') throw error;
-      await this.forget(as.dbUsername);
-      return this.once<R>(as, sql, params);
+      if (pgErrorOf(error)?.code === '28P01') {
+        await this.forget(as.dbUsername);
+        return this.once<R>(as, sql, params);
+      }
+      if (connectionLost(error)) await this.explainLostConnection(as.dbUsername);
+      throw error;
     }
+  }
+
+  /**
+   * Suspending or removing a user terminates its sessions, so a request racing the
+   * suspension sees its connection die rather than a login refusal. Whether the statement
+   * committed is unknown, so it is not retried; a fresh login tells whether the user was
+   * shut out, and that (28000) is reported instead of the lost connection.
+   */
+  private async explainLostConnection(dbUsername: string): Promise<void> {
+    const pool = this.pools.get(dbUsername);
+    if (!pool) return;
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (loginError) {
+      if (pgErrorOf(loginError)?.code === '28000') throw loginError;
+      return;
+    }
+    client.release();
   }
 
   private async once<R>(as: RunAs, sql: string, params: readonly unknown[]): Promise<ExecResult<R>> {
@@ -101,4 +123,11 @@ export class CredentialsExecutor implements Executor {
     this.pools.clear();
     await Promise.all(pools.map((p) => p.end().catch(() => {})));
   }
+}
+
+/** Class 57 (operator intervention: terminated, shut down) or a socket that closed. */
+function connectionLost(error: unknown): boolean {
+  const code = pgErrorOf(error)?.code ?? '';
+  if (code.startsWith('57P') || code === 'ECONNRESET' || code === 'EPIPE') return true;
+  return error instanceof Error && /Connection terminated|not queryable/.test(error.message);
 }

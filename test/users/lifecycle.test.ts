@@ -184,6 +184,31 @@ describe('user lifecycle', () => {
     });
   });
 
+  it('reports a statement cut off by the suspension as ERR_USER_INACTIVE (credentials)', async () => {
+    const email = 'susp-inflight@acme.test';
+    await stack.cognition.users.invite({ email, tenant: 'acme' });
+    const user = (await stack.cognition.users.provision(email)).user;
+    const running = stack.cognition.runAs(user, 'select pg_sleep(30)', [], { mode: 'credentials' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await expect
+      .poll(
+        async () =>
+          (
+            await stack.cluster.admin.query(
+              "select count(*)::int as n from pg_stat_activity where usename = $1 and query like 'select pg_sleep%'",
+              [user.dbUsername],
+            )
+          ).rows[0].n,
+        { timeout: 5000 },
+      )
+      .toBe(1);
+    await stack.cognition.users.suspend(user.id);
+    const error = await running;
+    expect(isCognitionError(error, 'ERR_USER_INACTIVE')).toBe(true);
+  });
+
   it('removes: drops the role, deletes the secret, keeps an audit record', async () => {
     const carol = await stack.cognition.users.require('carol@acme.test');
     const before = await roleCount();

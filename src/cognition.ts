@@ -13,6 +13,7 @@ import {
   type TemplateMigrateOptions,
   type TemplateMigrateReport,
 } from './tenancy/template-migrations.js';
+import { TenantRoleService } from './tenancy/tenant-roles.js';
 import { TenantService } from './tenancy/tenants.js';
 import { generatePassword, scramVerifier } from './users/credentials.js';
 import { UserService, type User, type UserRef } from './users/users.js';
@@ -79,6 +80,8 @@ export interface RunAsOptions {
 export class Cognition {
   readonly tenants: TenantService;
   readonly users: UserService;
+  /** The tenant roles the application declares (default admin > user). */
+  readonly tenantRoles: TenantRoleService;
   readonly pool: pg.Pool;
   private readonly executors = new Map<ExecutionMode, Executor>();
 
@@ -92,6 +95,7 @@ export class Cognition {
       createTemplateCloner('tenant_template'),
       recordTenantAtCurrentVersion,
     );
+    this.tenantRoles = new TenantRoleService(this.pool);
     this.users = new UserService(this.pool, options.secrets, {
       secretPrefix: this.secretPrefix,
       endpoint: endpointOf(options.databaseUrl),

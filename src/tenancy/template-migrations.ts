@@ -58,16 +58,16 @@ export interface TemplateMigrateReport {
   ms: number;
 }
 
-/** A tenant's schema and roles, as recorded in cognition.tenants. */
+/** A tenant's schema and roles: each declared tenant role's global role and the tenant's own. */
 export interface TenantRoles {
   schemaName: string;
-  adminRole: string;
-  userRole: string;
+  /** [global role, tenant role] pairs, e.g. ['tenant_admins', 'tenant_acme_admins']. */
+  roles: readonly (readonly [string, string])[];
+  /** Tenant roles that may hold no write privilege in the schema. */
+  readOnly: readonly string[];
 }
 
 const OWNER = 'cognition_owner';
-const GLOBAL_ADMINS = 'tenant_admins';
-const GLOBAL_USERS = 'tenant_users';
 const TEMPLATE_SCHEMA = 'tenant_template';
 // Session lock of the template phase; differs from the cognition migrator's 7_304_113_505.
 const TEMPLATE_LOCK_KEY = 7_304_113_506;
@@ -252,14 +252,11 @@ export async function tenantTemplateVersions(
  * clone of tenant_template into a new tenant can use it too. Returns the statements it ran.
  */
 export async function mapGlobalGrantsToTenant(client: pg.ClientBase, tenant: TenantRoles): Promise<string[]> {
-  const statements = await movePrivileges(client, tenant.schemaName, [
-    [GLOBAL_ADMINS, tenant.adminRole],
-    [GLOBAL_USERS, tenant.userRole],
-  ]);
-  const left = await privilegeMoves(client, tenant.schemaName, [
-    [GLOBAL_ADMINS, tenant.adminRole],
-    [GLOBAL_USERS, tenant.userRole],
-  ]);
+  const statements = await movePrivileges(client, tenant.schemaName, tenant.roles);
+  const left = await privilegeMoves(client, tenant.schemaName, tenant.roles);
+  for (const role of tenant.readOnly) {
+    await client.query('select cognition.enforce_read_only($1, $2)', [tenant.schemaName, role]);
+  }
   if (left.length > 0) {
     throw new CognitionError(
       'ERR_TEMPLATE_MIGRATION_FAILED',
@@ -271,12 +268,9 @@ export async function mapGlobalGrantsToTenant(client: pg.ClientBase, tenant: Ten
 
 // ---------------------------------------------------------------------------------------------
 
-interface TenantPlan {
+interface TenantPlan extends TenantRoles {
   id: string;
   slug: string;
-  schemaName: string;
-  adminRole: string;
-  userRole: string;
   lacking: number[];
 }
 
@@ -458,11 +452,12 @@ async function planTenants(pool: pg.Pool, only: string[] | undefined): Promise<T
       id: string;
       slug: string;
       schema_name: string;
-      admin_role: string;
-      user_role: string;
+      role_map: [string, string, string][];
       lacking: number[];
     }>(
-      `select t.id, t.slug, t.schema_name, t.admin_role, t.user_role,
+      `select t.id, t.slug, t.schema_name,
+              array(select array[m.global_role, m.tenant_role, m.read_only::text]
+                    from cognition.tenant_role_map(t.id) m) as role_map,
               array(select m.version from cognition.template_migrations m
                     where not exists (select from cognition.tenant_migrations tm
                                       where tm.tenant_id = t.id and tm.version = m.version)
@@ -476,8 +471,8 @@ async function planTenants(pool: pg.Pool, only: string[] | undefined): Promise<T
       id: r.id,
       slug: r.slug,
       schemaName: r.schema_name,
-      adminRole: r.admin_role,
-      userRole: r.user_role,
+      roles: r.role_map.map(([global, own]) => [global, own] as const),
+      readOnly: r.role_map.filter(([, , readOnly]) => readOnly === 'true').map(([, own]) => own),
       lacking: r.lacking,
     }));
   });
@@ -573,10 +568,7 @@ async function applyTenantMigration(
   await movePrivileges(
     client,
     tenant.schemaName,
-    [
-      [tenant.adminRole, GLOBAL_ADMINS],
-      [tenant.userRole, GLOBAL_USERS],
-    ],
+    tenant.roles.map(([global, own]) => [own, global] as const),
     { schemaAcl: false, policies: false },
   );
   const marker = `tenant:${tenant.id}:${migration.version}`;
@@ -613,10 +605,7 @@ async function repairGrants(client: pg.PoolClient, tenant: TenantPlan, lockTimeo
       OWNER,
       `${lockTimeoutMs}ms`,
     ]);
-    await movePrivileges(client, tenant.schemaName, [
-      [GLOBAL_ADMINS, tenant.adminRole],
-      [GLOBAL_USERS, tenant.userRole],
-    ]);
+    await movePrivileges(client, tenant.schemaName, tenant.roles);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => {});
@@ -685,7 +674,7 @@ async function resetSession(client: pg.ClientBase): Promise<boolean> {
 async function privilegeMoves(
   client: pg.ClientBase,
   schema: string,
-  pairs: [from: string, to: string][],
+  pairs: readonly (readonly [from: string, to: string])[],
   what: { schemaAcl?: boolean; policies?: boolean } = {},
 ): Promise<string[]> {
   const { rows } = await client.query<{ statement: string }>(
@@ -759,7 +748,7 @@ async function privilegeMoves(
 async function movePrivileges(
   client: pg.ClientBase,
   schema: string,
-  pairs: [from: string, to: string][],
+  pairs: readonly (readonly [from: string, to: string])[],
   what: { schemaAcl?: boolean; policies?: boolean } = {},
 ): Promise<string[]> {
   const statements = await privilegeMoves(client, schema, pairs, what);

@@ -77,13 +77,22 @@ export class TenantService {
           [slug, name],
         );
         const tenant = tenantFromRow(rows[0] as TenantRow);
+        const roleMap = await client.query<{ global_role: string; tenant_role: string }>(
+          'select global_role, tenant_role from cognition.tenant_role_map($1)',
+          [tenant.id],
+        );
         await this.cloner.clone(
           client,
           {
             schema: tenant.schemaName,
-            roles: { tenant_admins: tenant.adminRole, tenant_users: tenant.userRole },
+            roles: Object.fromEntries(roleMap.rows.map((r) => [r.global_role, r.tenant_role])),
           },
           { copyData: input.copyData ?? false },
+        );
+        await client.query(
+          `select cognition.enforce_read_only($1, m.tenant_role)
+           from cognition.tenant_role_map($2) m where m.read_only`,
+          [tenant.schemaName, tenant.id],
         );
         await this.recordVersion(client, tenant.id);
         return tenant;

@@ -116,7 +116,8 @@ export class UserService {
 
   async invite(input: InviteInput): Promise<User> {
     const email = validateEmail(input.email);
-    const role = validateRole(input.role ?? 'user');
+    // Without a role, a tenant user gets the lowest declared rank.
+    const role = input.role === undefined ? undefined : validateRole(input.role);
     const givenName = validatePersonName(input.givenName, 'given name');
     const familyName = validatePersonName(input.familyName, 'family name');
     const preferences = input.preferences ?? {};
@@ -146,8 +147,10 @@ export class UserService {
         }
         const { rows } = await client.query<{ id: string }>(
           `insert into cognition.users (tenant_id, email, role, given_name, family_name, preferences)
-           values ($1, $2, $3, $4, $5, $6) returning id`,
-          [tenantId, email, role, givenName, familyName, JSON.stringify(preferences)],
+           values ($1, $2, coalesce($3, (select name from cognition.tenant_roles order by rank limit 1)),
+                   $4, $5, $6)
+           returning id`,
+          [tenantId, email, role ?? null, givenName, familyName, JSON.stringify(preferences)],
         );
         return this.load(client, (rows[0] as { id: string }).id);
       });

@@ -1,10 +1,14 @@
 import { CognitionError } from '../errors.js';
 
-export type TenantRole = 'admin' | 'user';
+/**
+ * A tenant role as the application declares it (`cognition.tenant_roles`; by default `admin`
+ * and `user`). The database checks that it is declared; here only its shape is checked.
+ */
+export type TenantRole = string;
 export type UserRole = TenantRole | 'application_admin';
 export type UserStatus = 'invited' | 'active' | 'suspended' | 'removed';
 
-export const USER_ROLES: readonly UserRole[] = ['user', 'admin', 'application_admin'];
+const ROLE_NAME = /^[A-Za-z][A-Za-z0-9]{0,14}$/;
 
 // Local part: RFC 5322 atext and dots (apostrophes are common in real addresses), or any
 // non-ASCII letter (internationalised addresses). Domain: labels of letters, digits, hyphens.
@@ -34,11 +38,14 @@ export function validateEmail(email: unknown): string {
   return value;
 }
 
-export function validateRole(role: unknown, allowed: readonly UserRole[] = USER_ROLES): UserRole {
-  if (typeof role !== 'string' || !(allowed as readonly string[]).includes(role)) {
-    throw new CognitionError('ERR_INVALID_ROLE', `role must be one of: ${allowed.join(', ')}`);
+export function validateRole(role: unknown): UserRole {
+  if (typeof role !== 'string' || (role !== 'application_admin' && !ROLE_NAME.test(role))) {
+    throw new CognitionError(
+      'ERR_INVALID_ROLE',
+      'role must be application_admin or a declared tenant role (a letter, then up to 14 letters or digits)',
+    );
   }
-  return role as UserRole;
+  return role;
 }
 
 export function validatePersonName(name: unknown, what: string): string | null {

@@ -31,7 +31,8 @@ Example:
   },
   positionals: { min: 1, max: 1 },
   async run({ positionals, values }, out) {
-    const role = validateRole(stringOption(values, 'role') ?? 'user');
+    const roleOption = stringOption(values, 'role');
+    const role = roleOption === undefined ? undefined : validateRole(roleOption);
     validateEmail(positionals[0]);
     return withContext(out, async (ctx) => {
       const user = await ctx.cognition.users.invite({

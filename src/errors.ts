@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'ERR_INTERNAL'
   | 'ERR_EMAIL_NOT_VERIFIED'
   | 'ERR_IDENTITY_MISMATCH'
+  | 'ERR_IDENTITY_PROVIDER'
   | 'ERR_INVALID_EVENT';
 
 export class CognitionError extends Error {

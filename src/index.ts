@@ -33,3 +33,14 @@ export {
   type VerifiedToken,
 } from './identity/token-verifier.js';
 export * from './appsync/index.js';
+export {
+  TenantRoleService,
+  type TenantRoleInfo,
+  type TenantRolesDeclaration,
+} from './tenancy/tenant-roles.js';
+export {
+  cognitoAdmin,
+  TENANT_ATTRIBUTE,
+  type CognitoAdminOptions,
+  type IdentityProviderAdmin,
+} from './identity/identity-provider-admin.js';

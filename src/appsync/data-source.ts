@@ -32,6 +32,7 @@ interface Plan {
   sql: string;
   params: (input: ResolverInput) => unknown[];
   returns: Returns;
+  after?: ResolverDefinition['after'];
 }
 
 const ROOTS = ['arguments', 'source', 'identity', 'caller'] as const;
@@ -134,7 +135,13 @@ export function createDataSource(options: DataSourceOptions): DataSource {
         if (mapped.errorType === 'Unauthorized') cache.delete(claim.cacheKey);
         throw mapped;
       }
-      return shape(result, plan.returns);
+      const value = shape(result, plan.returns);
+      if (!plan.after) return value;
+      return await plan.after(value, {
+        ...input,
+        identityProvider: options.identityProvider,
+        run: (sql, values = []) => executor.run(as, sql, values),
+      });
     } catch (error) {
       throw toAppSyncError(error, where, log);
     }
@@ -209,7 +216,16 @@ function plan(field: string, definition: ResolverDefinition): Plan {
   if (typeof definition.sql !== 'string' || !definition.sql.trim()) return fail('sql must be a statement');
   const returns = definition.returns ?? 'many';
   if (!RETURNS.includes(returns)) return fail('returns must be one, many or scalar');
-  return { field, sql: definition.sql, params: binder(definition.params, fail), returns };
+  if (definition.after !== undefined && typeof definition.after !== 'function') {
+    return fail('after must be a function');
+  }
+  return {
+    field,
+    sql: definition.sql,
+    params: binder(definition.params, fail),
+    returns,
+    ...(definition.after && { after: definition.after }),
+  };
 }
 
 function binder(

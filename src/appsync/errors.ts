@@ -4,7 +4,12 @@ import type { DataSourceLogger } from './types.js';
 
 /** The `errorType`s this data source gives AppSync (stable; clients may branch on them). */
 export type AppSyncErrorType =
-  'Unauthorized' | 'ConstraintViolation' | 'ResolverNotFound' | 'BadRequest' | 'InternalError';
+  | 'Unauthorized'
+  | 'ConstraintViolation'
+  | 'ResolverNotFound'
+  | 'BadRequest'
+  | 'IdentityProviderError'
+  | 'InternalError';
 
 /**
  * An error as AppSync shows it to the client: for Invoke, AppSync takes `errorType` and
@@ -40,6 +45,13 @@ const INACTIVE: ReadonlySet<string> = new Set([
   'ERR_USER_NOT_FOUND',
   'ERR_SECRET_NOT_FOUND',
 ]);
+// Raised by the package's own input validation (e.g. in a resolver's params): the message is ours.
+const INVALID_INPUT: ReadonlySet<string> = new Set([
+  'ERR_INVALID_EMAIL',
+  'ERR_INVALID_ROLE',
+  'ERR_INVALID_NAME',
+  'ERR_INVALID_ARGUMENT',
+]);
 const CONSTRAINTS: ReadonlySet<string> = new Set(['23505', '23503', '23514', '23502']);
 // Data exceptions that an argument's value causes (bad text for a type, out of range, too long).
 const BAD_VALUES: ReadonlySet<string> = new Set(['22P02', '22003', '22001', '22007', '22008']);
@@ -57,6 +69,11 @@ export function toAppSyncError(error: unknown, where: string, log: DataSourceLog
     if (INACTIVE.has(error.code)) return inactive(error);
     const cause = pgErrorOf(error.cause);
     if (cause) return fromPg(error.cause, cause, where, log);
+    if (INVALID_INPUT.has(error.code)) return badRequest(`${error.code}: ${error.message}`);
+    if (error.code === 'ERR_IDENTITY_PROVIDER') {
+      log(`identity provider failure in ${where}`, error);
+      return new AppSyncError('IdentityProviderError', `${error.code}: ${error.message}`);
+    }
     return internal(error, where, log);
   }
   const pg = pgErrorOf(error);

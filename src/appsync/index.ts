@@ -1,4 +1,5 @@
 export { createDataSource } from './data-source.js';
+export { addUserResolver } from './add-user.js';
 export { AppSyncError, type AppSyncErrorType } from './errors.js';
 export { oidcSubject, parseAssumedRoleArn, type IdentityKind } from './identity.js';
 export { toJsonRow, toJsonValue } from './json.js';

@@ -1,6 +1,9 @@
 import type { AppSyncIdentity, AppSyncResolverEvent } from 'aws-lambda';
 import type { Cognition, ExecutionMode } from '../cognition.js';
+import type { IdentityProviderAdmin } from '../identity/identity-provider-admin.js';
 import type { SecretStore } from '../secrets/secret-store.js';
+
+export type { IdentityProviderAdmin };
 
 /** One direct-Lambda resolver event as AppSync sends it (Invoke), or a list of them (BatchInvoke). */
 export type ResolverEvent = AppSyncResolverEvent<Record<string, unknown>, Record<string, unknown> | null>;
@@ -47,6 +50,22 @@ export interface ResolverDefinition {
   params?: ((input: ResolverInput) => unknown[]) | readonly string[];
   /** `one`: the field is an object type, resolved to the first row or null. Default `many`. */
   returns?: 'one' | 'many' | 'scalar';
+  /**
+   * Runs after the statement succeeded, with its shaped value; what it returns is the field's
+   * value. For work outside the database that follows from the statement (e.g. creating the
+   * identity-provider login of a user the statement invited). A failure fails the field.
+   */
+  after?: (value: unknown, context: AfterContext) => Promise<unknown>;
+}
+
+/** What an `after` hook may use: the request, the identity provider, and the caller's executor. */
+export interface AfterContext extends ResolverInput {
+  identityProvider: IdentityProviderAdmin | undefined;
+  /** Runs one more statement as the same caller (e.g. to undo the first when the hook fails). */
+  run(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 }
 
 /** Resolvers by `Type.field`, e.g. `{ 'Query.agents': {...}, 'Agent.office': {...} }`. */
@@ -98,6 +117,8 @@ export interface DataSourceCommonOptions {
   /** Execution mode of the core's executor (default role-switch). */
   mode?: ExecutionMode;
   identity?: IdentityOptions;
+  /** Lets resolvers such as `addUser` create identity-provider logins (see `cognitoAdmin`). */
+  identityProvider?: IdentityProviderAdmin;
   /**
    * Accept events that carry `payload: { sql, params, returns? }` (from a VTL request template;
    * the template is server-side configuration). Default false: such events are refused.

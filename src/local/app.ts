@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Resolvers } from '../appsync/types.js';
 import type { Cognition } from '../cognition.js';
+import { validateDeclaration, type TenantRolesDeclaration } from '../tenancy/tenant-roles.js';
 import { CognitionError } from '../errors.js';
 
 /** What a seed gives back: the users to give a login on the local user pool, and their password. */
@@ -15,7 +16,8 @@ export interface SeedOutput {
 /**
  * An application as the local stack loads it from a folder: `template/` (its tenant schema, as
  * template migrations), and optionally `schema.graphql` with `resolvers.ts` (served by the
- * local GraphQL endpoint) and `seed.ts` exporting `seed(cognition)`.
+ * local GraphQL endpoint), `seed.ts` exporting `seed(cognition)`, and `roles.json` declaring
+ * its tenant roles: `{ "roles": ["Admin", "Member"], "manageUsersFrom": "Admin", "readOnly": [] }`.
  */
 export interface LocalApp {
   name: string;
@@ -23,6 +25,8 @@ export interface LocalApp {
   templateDir: string;
   graphql?: { schema: string; resolvers: Resolvers };
   seed?: (cognition: Cognition) => Promise<SeedOutput>;
+  /** From `roles.json`: the tenant roles by rank (default admin > user). */
+  tenantRoles?: TenantRolesDeclaration;
 }
 
 export async function loadApp(dir: string): Promise<LocalApp> {
@@ -45,6 +49,16 @@ export async function loadApp(dir: string): Promise<LocalApp> {
       );
     }
     app.graphql = { schema: await readFile(schemaPath, 'utf8'), resolvers: module.resolvers };
+  }
+  const rolesPath = join(root, 'roles.json');
+  if (existsSync(rolesPath)) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(rolesPath, 'utf8'));
+    } catch {
+      throw new CognitionError('ERR_CONFIG', `${rolesPath} is not valid JSON`);
+    }
+    app.tenantRoles = validateDeclaration(parsed);
   }
   const seedModule = (await importFirst(root, 'seed')) as { seed?: LocalApp['seed'] } | undefined;
   if (seedModule?.seed) app.seed = seedModule.seed;

@@ -4,6 +4,7 @@ import { Cognition } from '../cognition.js';
 import { createCognitoTriggers } from '../cognito/triggers.js';
 import { createSecretStore, type SecretStoreConfig } from '../secrets/secret-store.js';
 import { createDataSource } from '../appsync/data-source.js';
+import { cognitoAdmin, type IdentityProviderAdmin } from '../identity/identity-provider-admin.js';
 import { createTokenVerifier } from '../identity/token-verifier.js';
 import type { LocalApp } from './app.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded-postgres.js';
@@ -22,6 +23,11 @@ export interface LocalStackOptions {
   /** The application: its template is applied, and its GraphQL schema served at /graphql. */
   app?: LocalApp;
   log?: (line: string) => void;
+  /**
+   * The temporary password of logins that resolvers such as `addUser` create on the local pool
+   * (default: generated, and printed through `log`). For tests.
+   */
+  temporaryPassword?: (email: string) => string;
 }
 
 export interface LocalStack {
@@ -66,11 +72,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   let userPool: UserPool | undefined;
   let graphql: GraphqlEndpoint | undefined;
+  // The local pool's admin API, once the pool is up: resolvers such as addUser create logins there.
+  let admin: IdentityProviderAdmin | undefined;
   const dataSource = options.app?.graphql
-    ? createDataSource({ cognition, resolvers: options.app.graphql.resolvers })
+    ? createDataSource({
+        cognition,
+        resolvers: options.app.graphql.resolvers,
+        identityProvider: {
+          createUser: async (user) => {
+            if (!admin) throw new Error('the local user pool is not running');
+            return admin.createUser(user);
+          },
+        },
+      })
     : undefined;
   try {
     await cognition.migrate();
+    // Roles first: the template's grants name their global roles.
+    const declaration = options.app?.tenantRoles;
+    if (declaration && !(await cognition.tenantRoles.matches(declaration))) {
+      const roles = await cognition.tenantRoles.declare(declaration);
+      log(`tenant roles: ${roles.map((r) => r.name).join(' > ')}`);
+    }
     if (options.app) await cognition.migrateTemplates({ dir: options.app.templateDir });
     const triggers = createCognitoTriggers({ cognition });
     userPool = await startUserPool({
@@ -82,6 +105,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       routes: async (request, response) => (graphql ? graphql.handle(request, response) : false),
       // Its real-time (subscriptions) endpoint too: ws://<host>:<port>/graphql/realtime.
       upgrade: (request, socket, head) => graphql?.realtime.handleUpgrade(request, socket, head) ?? false,
+    });
+    admin = cognitoAdmin({
+      userPoolId: userPool.poolId,
+      endpoint: userPool.url,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      ...(options.temporaryPassword && { temporaryPassword: options.temporaryPassword }),
     });
     if (options.app?.graphql && dataSource) {
       graphql = createGraphqlEndpoint({

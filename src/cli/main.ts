@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CognitionError, isCognitionError, pgErrorOf } from '../errors.js';
 import { usageError, type Command } from './command.js';
 import { migrateCommand } from './commands/migrate.js';
+import { rolesDeclareCommand, rolesListCommand } from './commands/roles.js';
 import { sqlCommand } from './commands/sql.js';
 import { startCommand } from './commands/start.js';
 import { templateMigrateCommand } from './commands/template.js';
@@ -29,6 +30,8 @@ export const COMMANDS: Command[] = [
   tenantStatusCommand('suspended'),
   tenantStatusCommand('active'),
   tenantDropCommand,
+  rolesListCommand,
+  rolesDeclareCommand,
   userInviteCommand,
   userProvisionCommand,
   userListCommand,

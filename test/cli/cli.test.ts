@@ -153,12 +153,32 @@ describe('pg-cognition CLI', () => {
       'user provision',
       'sql',
       'template migrate',
+      'roles list',
+      'roles declare',
     ]) {
       expect(overview.stdout).toContain(command);
       const help = await cli(...command.split(' '), '--help');
       expect(help.code, command).toBe(0);
       expect(help.stdout).toContain('Usage: pg-cognition');
     }
+  });
+
+  it('lists the tenant roles, and refuses to drop one that users hold', async () => {
+    const list = await json('roles', 'list');
+    expect(list.code).toBe(0);
+    expect(list.value.map((r) => [r['name'], r['managesUsers']])).toEqual([
+      ['admin', true],
+      ['user', false],
+    ]);
+    const drop = await json('roles', 'declare', 'admin', 'Member');
+    expect(drop.code).toBe(1);
+    expect(drop.value).toMatchObject({ error: { code: 'ERR_ROLE_IN_USE' } });
+    const bad = await cli('roles', 'declare', 'admin', 'user', '--read-only', 'admin');
+    expect(bad.stderr).toMatch(/ERR_INVALID_ROLE/);
+    const more = await json('roles', 'declare', 'admin', 'user', 'Viewer', '--read-only', 'Viewer');
+    expect(more.code).toBe(0);
+    expect(more.value.map((r) => r['name'])).toEqual(['admin', 'user', 'Viewer']);
+    expect((await json('roles', 'declare', 'admin', 'user')).code).toBe(0);
   });
 
   it('migrate reports every migration as skipped the second time', async () => {

@@ -3,6 +3,7 @@ import { CognitionError, fromPgError, pgErrorOf } from './errors.js';
 import { CredentialsExecutor } from './db/credentials-executor.js';
 import type { ExecResult, Executor, RunAs } from './db/executor.js';
 import { migrate, type MigrationResult } from './db/migrator.js';
+import type { DataApiOptions } from './db/data-api-client.js';
 import { createPool, endpointOf, urlFor } from './db/pool.js';
 import { RoleSwitchExecutor } from './db/role-switch-executor.js';
 import type { SecretStore } from './secrets/secret-store.js';
@@ -35,6 +36,10 @@ export interface CognitionOptions {
   connectionsPerUser?: number;
   /** See TemplateClonerOptions.recheckMs (default 2000 ms). */
   templateRecheckMs?: number;
+  /** How statements run as users reach Postgres: node-postgres (default) or the RDS Data API. */
+  driver?: 'pg' | 'data-api';
+  /** Required with driver `data-api`. */
+  dataApi?: DataApiOptions;
 }
 
 /** What the Lambda-side factories accept: an existing Cognition, or what it takes to make one. */
@@ -46,6 +51,8 @@ export type CognitionSource =
       secretPrefix?: string;
       adminPoolSize?: number;
       executorPoolSize?: number;
+      driver?: 'pg' | 'data-api';
+      dataApi?: DataApiOptions;
     };
 
 /**
@@ -64,6 +71,8 @@ export function cognitionFrom(
     ...(source.secretPrefix !== undefined && { secretPrefix: source.secretPrefix }),
     adminPoolSize: source.adminPoolSize ?? defaults.adminPoolSize,
     ...(executorPoolSize !== undefined && { executorPoolSize }),
+    ...(source.driver !== undefined && { driver: source.driver }),
+    ...(source.dataApi !== undefined && { dataApi: source.dataApi }),
   });
   return { cognition, owned: true };
 }
@@ -84,6 +93,7 @@ export class Cognition {
   readonly tenantRoles: TenantRoleService;
   readonly pool: pg.Pool;
   private readonly executors = new Map<ExecutionMode, Executor>();
+  private readonly pendingDataApi = new Map<ExecutionMode, Promise<Executor>>();
 
   private constructor(private readonly options: CognitionOptions) {
     this.pool = createPool(options.databaseUrl, {
@@ -176,6 +186,9 @@ export class Cognition {
   async executor(mode: ExecutionMode): Promise<Executor> {
     const existing = this.executors.get(mode);
     if (existing) return existing;
+    if (this.options.driver === 'data-api' && (mode === 'role-switch' || mode === 'credentials')) {
+      return this.dataApiExecutor(mode);
+    }
     let executor: Executor;
     if (mode === 'role-switch') {
       executor = new RoleSwitchExecutor(await this.authenticatorUrl(), {
@@ -198,6 +211,43 @@ export class Cognition {
     }
     this.executors.set(mode, executor);
     return executor;
+  }
+
+  /**
+   * The Data API executor for a mode, made once: role switch logs in with the authenticator's
+   * secret (created in the store on first use, as for node-postgres), credentials with the user's.
+   */
+  private dataApiExecutor(mode: ExecutionMode): Promise<Executor> {
+    let pending = this.pendingDataApi.get(mode);
+    if (pending) return pending;
+    const config = this.options.dataApi;
+    if (!config) throw new CognitionError('ERR_CONFIG', 'the data-api driver needs the dataApi options');
+    pending = import('./db/data-api-executor.js').then(async ({ createDataApiExecutor }) => {
+      const executor = await createDataApiExecutor(
+        mode,
+        { database: endpointOf(this.options.databaseUrl).dbname, ...config },
+        {
+          authenticatorSecretArn: async () => {
+            if (config.authenticatorSecretArn) return config.authenticatorSecretArn;
+            await this.authenticatorUrl();
+            return `${this.secretPrefix}/authenticator`;
+          },
+          secretArnFor: async (dbUsername) => {
+            const { rows } = await this.pool.query<{ id: string }>(
+              'select id from cognition.users where db_username = $1',
+              [dbUsername],
+            );
+            if (!rows[0]) throw new CognitionError('ERR_USER_NOT_FOUND', 'no user has this database role');
+            return this.users.secretId(rows[0].id);
+          },
+        },
+      );
+      this.executors.set(mode, executor);
+      return executor;
+    });
+    pending.catch(() => this.pendingDataApi.delete(mode));
+    this.pendingDataApi.set(mode, pending);
+    return pending;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { DataApiOptions } from '../db/data-api-client.js';
 import { CognitionError } from '../errors.js';
 import { createSecretStore, type SecretStore, type SecretStoreConfig } from './secret-store.js';
 
@@ -9,6 +10,9 @@ export interface LambdaConnection {
   databaseUrl: string;
   secrets: SecretStore;
   secretPrefix: string;
+  /** Present when the environment selects the RDS Data API (`COGNITION_DRIVER=data-api`). */
+  driver?: 'pg' | 'data-api';
+  dataApi?: DataApiOptions;
 }
 
 /**
@@ -19,15 +23,51 @@ export interface LambdaConnection {
  *   (`username`, `password`, and `host`, `port`, `dbname` unless `DATABASE_HOST`,
  *   `DATABASE_PORT`, `DATABASE_NAME` give them; `DATABASE_SSLMODE` is passed on as `sslmode`);
  * - `COGNITION_SECRET_STORE`: `aws` (default) or `local` (under `COGNITION_HOME`/secrets);
- * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`.
+ * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`;
+ * - `COGNITION_DRIVER`: `pg` (default: statements run as users over node-postgres) or `data-api`
+ *   (over the RDS Data API), which reads:
+ *   - `DATABASE_CLUSTER_ARN` (required): the Aurora cluster's ARN;
+ *   - `COGNITION_AUTHENTICATOR_SECRET_ARN`: the secret cognition_authenticator logs in with for
+ *     role switch (default: the store's `<prefix>/authenticator`, created on first use);
+ *   - `DATABASE_NAME` (default: the database of the connection above);
+ *   - `COGNITION_DATA_API_ENDPOINT`: another Data API endpoint, such as the local Data API server.
+ *   Credentials mode passes each user's secret (`<prefix>/users/<id>`, by name) to the Data API,
+ *   so the users' secrets must be in Secrets Manager (`COGNITION_SECRET_STORE=aws`). The
+ *   connection above still serves the lifecycle and identity lookups.
  *
- * The AWS SDK is loaded only when a secret has to be read.
+ * The AWS SDK is loaded only when a secret has to be read or the Data API called.
  */
 export async function connectionFromEnv(env: Env): Promise<LambdaConnection> {
   const secretPrefix = env['COGNITION_SECRET_PREFIX'] || 'pg-cognition';
+  const driver = driverFromEnv(env);
   const databaseUrl = env['DATABASE_URL'] || (await databaseUrlFromSecret(env));
   const secrets = await createSecretStore(secretStoreConfig(env, secretPrefix));
-  return { databaseUrl, secrets, secretPrefix };
+  if (driver === 'pg') return { databaseUrl, secrets, secretPrefix };
+  return { databaseUrl, secrets, secretPrefix, driver, dataApi: dataApiFromEnv(env) };
+}
+
+function driverFromEnv(env: Env): 'pg' | 'data-api' {
+  const driver = env['COGNITION_DRIVER'] || 'pg';
+  if (driver !== 'pg' && driver !== 'data-api') {
+    throw new CognitionError('ERR_CONFIG', 'COGNITION_DRIVER must be pg or data-api');
+  }
+  return driver;
+}
+
+function dataApiFromEnv(env: Env): DataApiOptions {
+  const resourceArn = env['DATABASE_CLUSTER_ARN'];
+  if (!resourceArn) {
+    throw new CognitionError('ERR_CONFIG', 'COGNITION_DRIVER=data-api needs DATABASE_CLUSTER_ARN');
+  }
+  return {
+    resourceArn,
+    ...(env['DATABASE_NAME'] && { database: env['DATABASE_NAME'] }),
+    ...(env['AWS_REGION'] && { region: env['AWS_REGION'] }),
+    ...(env['COGNITION_DATA_API_ENDPOINT'] && { endpoint: env['COGNITION_DATA_API_ENDPOINT'] }),
+    ...(env['COGNITION_AUTHENTICATOR_SECRET_ARN'] && {
+      authenticatorSecretArn: env['COGNITION_AUTHENTICATOR_SECRET_ARN'],
+    }),
+  };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

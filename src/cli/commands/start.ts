@@ -24,7 +24,7 @@ resolvers.ts, seed.ts): applies its template, runs its seed, gives the seeded us
 the local user pool, and prints how to connect and what to try. Keeps running until Ctrl-C.
 With DATABASE_URL set, it uses that database instead of the embedded one.
 
---app APP     an application folder, or an example name: agents (default) or notes
+--app APP     an application folder, or an example name: agents (default), notes or patterns
 --port N      port of the user pool and GraphQL endpoint (default ${DEFAULT_PORT}, or COGNITION_PORT; 0 = any)
 --once        set everything up, print, and exit`,
   options: { once: { type: 'boolean' }, app: { type: 'string' }, port: { type: 'string' } },

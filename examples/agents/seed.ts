@@ -23,6 +23,9 @@ import type { TenantRole } from '../../src/users/validation.js';
 /** The Cognito password the local stack may give the seeded users (development only). */
 export const AGENTS_DEMO_PASSWORD = 'Licence-To-Kill-0';
 
+/** What `npm start` suggests trying first. */
+export const tryQuery = '{ agents { codename realName } }';
+
 export type AgencyTitle = 'lead' | 'office admin' | 'agent';
 
 export interface SeededUser {

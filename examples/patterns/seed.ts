@@ -20,6 +20,9 @@ import type { User } from '../../src/users/users.js';
 /** The Cognito password the local stack gives the seeded users (development only). */
 export const PATTERNS_DEMO_PASSWORD = 'Row-Level-Secure-1';
 
+/** What `npm start` suggests trying first. */
+export const tryQuery = '{ me { email role } documents { title } posts { title } }';
+
 export type PatternsRole = 'Admin' | 'SuperUser' | 'Member' | 'ReadOnly';
 
 export interface SeededUser {

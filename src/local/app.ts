@@ -25,6 +25,8 @@ export interface LocalApp {
   templateDir: string;
   graphql?: { schema: string; resolvers: Resolvers };
   seed?: (cognition: Cognition) => Promise<SeedOutput>;
+  /** A GraphQL query worth trying first, from the seed module's `tryQuery` export. */
+  tryQuery?: string;
   /** From `roles.json`: the tenant roles by rank (default admin > user). */
   tenantRoles?: TenantRolesDeclaration;
 }
@@ -60,8 +62,10 @@ export async function loadApp(dir: string): Promise<LocalApp> {
     }
     app.tenantRoles = validateDeclaration(parsed);
   }
-  const seedModule = (await importFirst(root, 'seed')) as { seed?: LocalApp['seed'] } | undefined;
+  const seedModule = (await importFirst(root, 'seed')) as
+    { seed?: LocalApp['seed']; tryQuery?: unknown } | undefined;
   if (seedModule?.seed) app.seed = seedModule.seed;
+  if (typeof seedModule?.tryQuery === 'string') app.tryQuery = seedModule.tryQuery;
   return app;
 }
 

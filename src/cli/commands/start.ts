@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CognitionError } from '../../errors.js';
 import { loadApp } from '../../local/app.js';
@@ -34,6 +35,7 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
     const appName = stringOption(values, 'app') ?? 'agents';
     const app = await loadApp(/^[a-z]+$/.test(appName) ? resolve(EXAMPLES, appName) : resolve(appName));
     const home = cognitionHome();
+    if (!process.env.DATABASE_URL) await claimHome(home, app.name);
     const stack = await startLocalStack({
       home,
       ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
@@ -76,16 +78,19 @@ With DATABASE_URL set, it uses that database instead of the embedded one.
         }
         out.info(`\nSeeded users (password ${seeded.password}):\n${formatTable(logins)}`);
       }
-      const cli = 'npm run -s cli --';
+      // Commands in another terminal must reach the same home.
+      const envPrefix =
+        home === resolve('.cognition') || process.env.DATABASE_URL ? '' : `COGNITION_HOME=${home} `;
+      const cli = `${envPrefix}npm run -s cli --`;
       const first = logins[0]?.email as string | undefined;
       const graphqlHelp = stack.graphql
         ? `GraphQL endpoint:      ${userPool.url}/graphql
 Explorer (sign in):    ${userPool.url}/explorer
 Subscriptions:         ${userPool.url.replace(/^http/, 'ws')}/graphql/realtime (AppSync real-time protocol)
 
-  TOKEN=$(npx tsx examples/cognito.ts token ${first ?? '<email>'} '${password}')
+  TOKEN=$(${envPrefix}npx tsx examples/cognito.ts token ${first ?? '<email>'} '${password}')
   curl -s ${userPool.url}/graphql -H "authorization: $TOKEN" -H 'content-type: application/json' \\
-    -d '{"query":"{ agents { codename realName } }"}'
+    -d '{"query":"${(app.tryQuery ?? '{ __typename }').replace(/"/g, '\\"')}"}'
 `
         : '';
       out.info(`
@@ -100,12 +105,12 @@ Local user pool:       ${userPool.url}
 ${graphqlHelp}(all of this is also in ${home}/stack.json)
 
 Try, in another terminal:
-  ${cli} tenant create acme --name "Acme Corp"
-  ${cli} user invite alice@acme.test --tenant acme --role admin
-  npx tsx examples/cognito.ts sign-up alice@acme.test 'Passw0rd!'      # SignUp, confirm, log in (AWS SDK)
-  ${cli} sql --as alice@acme.test "select current_user, email, status from cognition.users"
-  ${cli} user suspend alice@acme.test
-  npx tsx examples/cognito.ts log-in alice@acme.test 'Passw0rd!'       # refused: suspended
+  ${cli} tenant create initech --name "Initech"
+  ${cli} user invite peter@initech.test --tenant initech     # the lowest rank; see ${cli} roles list
+  ${envPrefix}npx tsx examples/cognito.ts sign-up peter@initech.test 'Passw0rd!'   # SignUp, confirm, log in (AWS SDK)
+  ${cli} sql --as peter@initech.test "select current_user, email, role, status from cognition.users"
+  ${cli} user suspend peter@initech.test
+  ${envPrefix}npx tsx examples/cognito.ts log-in peter@initech.test 'Passw0rd!'    # refused: suspended
   ${cli} --help
 `);
       if (values.once === true) return;
@@ -120,3 +125,27 @@ Try, in another terminal:
     }
   },
 };
+
+/**
+ * One application per home: two templates would pile into one tenant_template, and their role
+ * declarations would fight. The home remembers its application and refuses another one.
+ */
+async function claimHome(home: string, appName: string): Promise<void> {
+  const file = join(home, 'app.json');
+  let recorded: string | undefined;
+  try {
+    recorded = (JSON.parse(await readFile(file, 'utf8')) as { name?: string }).name;
+  } catch {
+    recorded = undefined;
+  }
+  if (recorded !== undefined && recorded !== appName) {
+    throw new CognitionError(
+      'ERR_CONFIG',
+      `${home} holds the ${recorded} application; run ${appName} in its own home, e.g. COGNITION_HOME=.cognition-${appName} npm start -- --app ${appName}`,
+    );
+  }
+  if (recorded === undefined) {
+    await mkdir(home, { recursive: true });
+    await writeFile(file, `${JSON.stringify({ name: appName })}\n`);
+  }
+}

@@ -306,7 +306,7 @@ export function createRealtimeEndpoint(options: RealtimeEndpointOptions): Realti
       return;
     }
     if (connection.socket.readyState !== WebSocket.OPEN) return;
-    const result = hub.subscribe({
+    const result = await hub.subscribe({
       request,
       caller: authentication.caller,
       origin: {
@@ -317,6 +317,11 @@ export function createRealtimeEndpoint(options: RealtimeEndpointOptions): Realti
     });
     if (!result.ok) {
       sendError(connection, id, result.errors);
+      return;
+    }
+    // The connection may have closed while the database was asked.
+    if (connection.socket.readyState !== WebSocket.OPEN) {
+      result.subscription.unsubscribe();
       return;
     }
     connection.subscriptions.set(id, result.subscription);

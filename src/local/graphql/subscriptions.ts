@@ -23,6 +23,7 @@ import { AppSyncError, formatError, notAuthorizedToAccess, type AppSyncGraphqlEr
 import {
   eventHeaders,
   eventIdentity,
+  fieldEvent,
   jsonCopy,
   resolverEvent,
   selectionSetInfo,
@@ -82,8 +83,12 @@ export type SubscribeResult =
   { ok: true; subscription: ActiveSubscription } | { ok: false; errors: RealtimeError[] };
 
 export interface SubscriptionHub {
-  /** Validates and authorizes a subscription for an authenticated caller, and registers it. */
-  subscribe(request: SubscribeRequest): SubscribeResult;
+  /**
+   * Validates and authorizes a subscription for an authenticated caller (its auth directives,
+   * then its resolver run once as the caller with no source, as AppSync does when a client
+   * subscribes), and registers it.
+   */
+  subscribe(request: SubscribeRequest): Promise<SubscribeResult>;
   /**
    * Publishes a mutation field's result to the subscriptions it triggers; resolves when every
    * matching subscriber has had the event authorized (and delivered or not).
@@ -256,7 +261,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
     field.resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
   }
 
-  function subscribe(request: SubscribeRequest): SubscribeResult {
+  async function subscribe(request: SubscribeRequest): Promise<SubscribeResult> {
     const prepared = documents.prepare(request.request.query);
     if (prepared.errors) return { ok: false, errors: validationErrors(prepared.errors) };
     const { document } = prepared;
@@ -348,6 +353,37 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
       throw error;
     }
 
+    const facts = {
+      headers: eventHeaders(request.origin.headers),
+      identity: eventIdentity(
+        request.caller,
+        sourceIps(request.origin.headers, request.origin.remoteAddress),
+      ),
+      variables,
+    };
+    // The resolver runs now as the subscriber, with no event: the database may refuse the
+    // subscription outright (AppSync runs subscription resolvers at subscribe time too).
+    try {
+      const selection = selectionSetInfo({
+        fieldNodes: [node],
+        returnType: field.type,
+        fragments: Object.fromEntries(fragments),
+        variableValues: coerced.coerced,
+      });
+      await invoke(dataSource, fieldEvent(facts, filter, null, field.name, subscriptionType.name, selection));
+    } catch (error) {
+      const formatted = error instanceof AppSyncError ? error : undefined;
+      return {
+        ok: false,
+        errors: [
+          {
+            errorType: formatted?.errorType ?? 'Unauthorized',
+            message: formatted?.message ?? 'Not Authorized to subscribe.',
+          },
+        ],
+      };
+    }
+
     const registered: Registered = {
       field: field.name,
       responseKey: node.alias?.value ?? node.name.value,
@@ -355,14 +391,7 @@ export function createSubscriptionHub(options: SubscriptionHubOptions): Subscrip
       document,
       operationName,
       variables,
-      facts: {
-        headers: eventHeaders(request.origin.headers),
-        identity: eventIdentity(
-          request.caller,
-          sourceIps(request.origin.headers, request.origin.remoteAddress),
-        ),
-        variables,
-      },
+      facts,
       filter,
       deliver: request.deliver,
       active: true,

@@ -2,7 +2,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cognition/', 'coverage/', 'scratch/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      '.cognition/',
+      '.cognition-*/',
+      'coverage/',
+      'scratch/',
+      '**/cdk.out/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -11,14 +21,14 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: 'ImportDeclaration[source.value=/^\\.\\.\\/(cli|local)\\//]',
-          message: 'Lower layers must not import the cli or local layers (see DESIGN.md).',
+          selector: 'ImportDeclaration[source.value=/^\\.\\.\\/(cli|local|cdk)\\//]',
+          message: 'Lower layers must not import the cli, local or cdk layers (see DESIGN.md).',
         },
       ],
     },
   },
   {
-    files: ['src/cli/**', 'src/local/**', 'test/**', 'bench/**', 'examples/**'],
+    files: ['src/cli/**', 'src/local/**', 'src/cdk/**', 'test/**', 'bench/**', 'examples/**'],
     rules: { 'no-restricted-syntax': 'off' },
   },
 );

@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExecutionMode } from '../cognition.js';
 import { CognitionError } from '../errors.js';
+import { cognitoAdmin } from '../identity/identity-provider-admin.js';
 import { connectionFromEnv, type Env } from '../secrets/lambda-env.js';
 import { createDataSource } from './data-source.js';
 import { consoleLog, internal } from './errors.js';
@@ -20,7 +21,11 @@ import type { DataSource, DataSourceCommonOptions, ResolverEvent } from './types
  *   (`username`, `password`, and `host`, `port`, `dbname` unless `DATABASE_HOST`,
  *   `DATABASE_PORT`, `DATABASE_NAME` give them; `DATABASE_SSLMODE` is passed on as `sslmode`);
  * - `COGNITION_SECRET_STORE`: `aws` (default here) or `local` (under `COGNITION_HOME`/secrets);
- * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`.
+ * - `COGNITION_SECRET_PREFIX` (default `pg-cognition`), `AWS_REGION`, `COGNITION_SECRETS_ENDPOINT`;
+ * - `COGNITION_DRIVER=data-api` with `DATABASE_CLUSTER_ARN` (and `COGNITION_AUTHENTICATOR_SECRET_ARN`):
+ *   statements run as users go through the RDS Data API (see `connectionFromEnv`);
+ * - `COGNITO_USER_POOL_ID` (and `COGNITO_ENDPOINT` for a local pool): resolvers such as `addUser`
+ *   create logins there with AdminCreateUser (the function needs `cognito-idp:AdminCreateUser`).
  */
 
 export type { Env };
@@ -51,10 +56,19 @@ export async function closeLambdaDataSource(): Promise<void> {
 export async function dataSourceFromEnv(env: Env): Promise<DataSource> {
   const { resolvers, options } = await loadResolvers(env);
   const mode = env['COGNITION_MODE'] as ExecutionMode | undefined;
+  const userPoolId = env['COGNITO_USER_POOL_ID'];
+  const identityProvider = userPoolId
+    ? cognitoAdmin({
+        userPoolId,
+        ...(env['AWS_REGION'] && { region: env['AWS_REGION'] }),
+        ...(env['COGNITO_ENDPOINT'] && { endpoint: env['COGNITO_ENDPOINT'] }),
+      })
+    : undefined;
   return createDataSource({
     ...options,
     resolvers,
     ...(mode && { mode }),
+    ...(identityProvider && { identityProvider }),
     ...(await connectionFromEnv(env)),
   });
 }

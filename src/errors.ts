@@ -38,7 +38,8 @@ export type ErrorCode =
   | 'ERR_EMAIL_NOT_VERIFIED'
   | 'ERR_IDENTITY_MISMATCH'
   | 'ERR_IDENTITY_PROVIDER'
-  | 'ERR_INVALID_EVENT';
+  | 'ERR_INVALID_EVENT'
+  | 'ERR_STATEMENT_REFUSED';
 
 export class CognitionError extends Error {
   readonly code: ErrorCode;

@@ -54,7 +54,8 @@ const INVALID_INPUT: ReadonlySet<string> = new Set([
 ]);
 const CONSTRAINTS: ReadonlySet<string> = new Set(['23505', '23503', '23514', '23502']);
 // Data exceptions that an argument's value causes (bad text for a type, out of range, too long).
-const BAD_VALUES: ReadonlySet<string> = new Set(['22P02', '22003', '22001', '22007', '22008']);
+// 22021: a NUL byte or invalid encoding in text.
+const BAD_VALUES: ReadonlySet<string> = new Set(['22P02', '22003', '22001', '22007', '22008', '22021']);
 
 /**
  * What the client may learn of a failure. Denials by the database (SQLSTATE 42501, RLS,
@@ -66,6 +67,10 @@ export function toAppSyncError(error: unknown, where: string, log: DataSourceLog
   if (error instanceof AppSyncError) return error;
   if (error instanceof CognitionError) {
     if (error.code === 'ERR_PERMISSION_DENIED') return permissionDenied(error);
+    if (error.code === 'ERR_STATEMENT_REFUSED') {
+      log(`statement refused in ${where}`, error);
+      return unauthorized('ERR_STATEMENT_REFUSED: not authorized', error);
+    }
     if (INACTIVE.has(error.code)) return inactive(error);
     const cause = pgErrorOf(error.cause);
     if (cause) return fromPg(error.cause, cause, where, log);

@@ -7,6 +7,7 @@ import { namedStatement } from './data-api-params.js';
 import { toExecResult } from './data-api-result.js';
 import type { ExecResult, Executor, RunAs } from './executor.js';
 import { statementCommand } from './sql-tokens.js';
+import { guardStatement } from './statement-guard.js';
 
 export interface DataApiExecutorOptions {
   mode: 'role-switch' | 'credentials';
@@ -55,6 +56,7 @@ export class DataApiExecutor implements Executor {
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<ExecResult<R>> {
+    if (this.mode === 'role-switch') guardStatement(sql);
     const secretArn = await this.secretArn(as.dbUsername);
     const transactionId = await this.client.begin(secretArn);
     const tx = { secretArn, transactionId };

@@ -3,6 +3,7 @@ import { createPool } from './pool.js';
 import type { ExecResult, Executor, RunAs } from './executor.js';
 import { checkout } from './checkout.js';
 import { runRequest } from './request.js';
+import { guardStatement } from './statement-guard.js';
 
 /**
  * The default, pooled mode: every connection logs in as cognition_authenticator (LOGIN
@@ -25,6 +26,7 @@ export class RoleSwitchExecutor implements Executor {
     sql: string,
     params: readonly unknown[] = [],
   ): Promise<ExecResult<R>> {
+    guardStatement(sql);
     for (let attempt = 0; ; attempt++) {
       const client = await checkout(this.pool);
       const outcome = await runRequest<R>(client, true, as, sql, params);

@@ -552,6 +552,7 @@ export const REFUSALS: ReadonlySet<string> = new Set([
   NO_LOGIN,
   '42501', // insufficient_privilege, RLS violations
   'ERR_PERMISSION_DENIED',
+  'ERR_STATEMENT_REFUSED', // role switch: a statement that could leave the caller's role
   'ERR_USER_INACTIVE',
   'ERR_USER_REMOVED',
   'ERR_USER_NOT_FOUND',

@@ -233,10 +233,5 @@ export const injectionAttacks: Attack[] = [
       return { kind: 'many', outcomes };
     },
   },
-  injection(
-    AGENTS_TEXT_ARGUMENTS[0] as TextArgument,
-    NUL_PAYLOADS,
-    'NUL bytes',
-    'a NUL byte in a text argument is answered with a masked InternalError (SQLSTATE 22021 is not mapped to BadRequest in src/appsync/errors.ts), not a clean refusal',
-  ),
+  injection(AGENTS_TEXT_ARGUMENTS[0] as TextArgument, NUL_PAYLOADS, 'NUL bytes'),
 ];

@@ -208,8 +208,8 @@ export const sqlAttacks: Attack[] = [
     category: 'sql',
     target: 'agents',
     secrets: () => REAL_NAMES,
-    knownIssue:
-      "the authenticator is a member of every user's role, so a statement run by the role-switch executor can switch to another user's role (set_config('role', …) with query_to_xml, or SET ROLE in a DO block) and read or write as them, in any tenant: SQL injection in one resolver would reach every tenant",
+    // The authenticator is a member of every user's role, so Postgres itself would let such a
+    // statement become another user; the executor refuses it before it is sent.
     async run(t) {
       const lead = await dbUser(t, M);
       const director = await dbUser(t, DIRECTOR);

@@ -331,9 +331,13 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
       try {
         const globex = { dbUsername: globexUser.dbUsername as string, schema: globexUser.tenantSchema };
         const acme = { dbUsername: acmeUser.dbUsername as string, schema: acmeUser.tenantSchema };
-        await executor.run(
-          globex,
-          "select set_config('search_path', 'tenant_acme', false), set_config('request.jwt.claims', '{\"forged\":1}', false)",
+        // A statement that could change the session is refused before it is sent.
+        await expectCode(
+          executor.run(
+            globex,
+            "select set_config('search_path', 'tenant_acme', false), set_config('request.jwt.claims', '{\"forged\":1}', false)",
+          ),
+          'ERR_STATEMENT_REFUSED',
         );
         const { rows } = await executor.run(
           acme,
@@ -346,7 +350,7 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
 
         // A statement that leaves a transaction open, or drops the prepared statements, cannot
         // capture or break the next user's request on the connection.
-        await executor.run(globex, 'begin');
+        await expectCode(executor.run(globex, 'begin'), 'ERR_STATEMENT_REFUSED');
         const inserted = await executor.run(
           acme,
           "insert into notes (title) values ('after begin') returning id",
@@ -359,7 +363,7 @@ describe.each<ExecutionMode>(['role-switch', 'credentials'])('permission matrix 
         await executor.run(globex, 'begin').catch(() => {});
         await executor.run(globex, 'select 1/0').catch(() => {});
         expect((await executor.run(acme, 'select 1 as ok')).rows).toEqual([{ ok: 1 }]);
-        await executor.run(globex, 'deallocate all');
+        await expectCode(executor.run(globex, 'deallocate all'), 'ERR_STATEMENT_REFUSED');
         expect((await executor.run(acme, 'select 2 as ok')).rows).toEqual([{ ok: 2 }]);
       } finally {
         await executor.close();

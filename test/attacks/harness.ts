@@ -430,8 +430,10 @@ export async function fingerprint(admin: pg.Client): Promise<Fingerprint> {
   const catalog: Record<string, string> = {
     roles: `select to_jsonb(r) - 'oid' || jsonb_build_object('password', md5(coalesce(a.rolpassword, '')))
             from pg_roles r join pg_authid a on a.oid = r.oid where r.rolname !~ '^pg_'`,
-    memberships: `select jsonb_build_object('role', m.roleid::regrole::text, 'member', m.member::regrole::text,
-              'admin', m.admin_option, 'inherit', m.inherit_option, 'set', m.set_option, 'grantor', m.grantor::regrole::text)
+    // to_jsonb keeps whatever options this version has (inherit and set exist from 16 on).
+    memberships: `select to_jsonb(m) - 'oid' - 'roleid' - 'member' - 'grantor'
+              || jsonb_build_object('role', m.roleid::regrole::text, 'member', m.member::regrole::text,
+                                    'grantor', m.grantor::regrole::text)
             from pg_auth_members m`,
     role_settings: `select jsonb_build_object('role', s.setrole::regrole::text, 'db', s.setdatabase, 'config', s.setconfig)
             from pg_db_role_setting s`,

@@ -39,7 +39,13 @@ export interface AuthenticatorOptions {
   /** When given, tokens must carry exactly this `iss` (on top of the verifier's own check). */
   issuer?: string | undefined;
   apiKeys?: readonly string[] | undefined;
+  /** How many accepted `Authorization` values to remember until their token's `exp` (default 1000; 0: none). */
+  cacheSize?: number | undefined;
+  /** The clock for those entries, in epoch milliseconds (default `Date.now`); for tests. */
+  now?: (() => number) | undefined;
 }
+
+export const DEFAULT_CREDENTIAL_CACHE_SIZE = 1000;
 
 export interface Authenticator {
   readonly modes: ReadonlySet<LocalAuthMode>;
@@ -54,6 +60,38 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
+/**
+ * Accepted user-pool credentials by their exact `Authorization` value, each until its token's
+ * `exp` (the bound the verifier's own cache keeps), oldest first out. The verifier's cache is
+ * keyed by a SHA-256 of the token; this one answers a repeated header before any hashing, and
+ * hands back the same frozen caller, so the request path builds nothing for it. Refusals are
+ * never kept: a token that failed is verified afresh each time.
+ */
+class AcceptedCredentials {
+  private readonly entries = new Map<string, { authentication: Authentication; expiresAtMs: number }>();
+
+  constructor(private readonly max: number) {}
+
+  get(authorization: string, nowMs: number): Authentication | undefined {
+    const entry = this.entries.get(authorization);
+    if (entry === undefined) return undefined;
+    if (nowMs < entry.expiresAtMs) return entry.authentication;
+    this.entries.delete(authorization);
+    return undefined;
+  }
+
+  set(authorization: string, authentication: Authentication, expiresAtMs: number, nowMs: number): void {
+    if (this.max === 0 || !(nowMs < expiresAtMs)) return;
+    this.entries.delete(authorization);
+    while (this.entries.size >= this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+    this.entries.set(authorization, { authentication, expiresAtMs });
+  }
+}
+
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { verifier, issuer } = options;
   const apiKeys = (options.apiKeys ?? []).map((key) => {
@@ -64,6 +102,18 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     return digest(key);
   });
+  const cacheSize = options.cacheSize ?? DEFAULT_CREDENTIAL_CACHE_SIZE;
+  if (!Number.isSafeInteger(cacheSize) || cacheSize < 0) {
+    throw new CognitionError(
+      'ERR_CONFIG',
+      'GraphQL endpoint: the credential cache size must be a whole number',
+      {
+        safe: false,
+      },
+    );
+  }
+  const now = options.now ?? Date.now;
+  const accepted = new AcceptedCredentials(cacheSize);
   const modes = new Set<LocalAuthMode>();
   if (verifier) modes.add('AMAZON_COGNITO_USER_POOLS');
   if (apiKeys.length > 0) modes.add('API_KEY');
@@ -82,15 +132,17 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     const tokenIssuer = typeof verified.claims['iss'] === 'string' ? verified.claims['iss'] : undefined;
     if (issuer !== undefined && tokenIssuer !== issuer) return { ok: false, message: UNPARSABLE_TOKEN };
-    return {
+    const authentication: Authentication = Object.freeze({
       ok: true,
-      caller: {
+      caller: Object.freeze({
         mode: 'AMAZON_COGNITO_USER_POOLS',
         token: verified,
         groups: verified.groups,
         issuer: issuer ?? tokenIssuer ?? '',
-      },
-    };
+      }),
+    });
+    accepted.set(authorization, authentication, verified.expiresAt * 1000, now());
+    return authentication;
   }
 
   function fromApiKey(key: string): Authentication {
@@ -108,7 +160,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     async authenticate(headers) {
       const authorization = header(headers, 'authorization');
       const apiKey = header(headers, 'x-api-key');
-      if (authorization !== undefined && verifier) return fromToken(authorization);
+      if (authorization !== undefined && verifier) {
+        return accepted.get(authorization, now()) ?? fromToken(authorization);
+      }
       if (apiKey !== undefined && apiKeys.length > 0) return fromApiKey(apiKey);
       return { ok: false, message: MISSING_CREDENTIALS };
     },

@@ -11,7 +11,15 @@ import { createExecute, type Execute, type GraphqlRequest } from './execute.js';
 import { explorerPage, type ExplorerOptions } from './explorer.js';
 import { createRealtimeEndpoint, type RealtimeEndpoint, type RealtimeOptions } from './realtime.js';
 import { createSubscriptionHub, type SubscriptionHub } from './subscriptions.js';
-import { acceptsHtml, BodyTooLarge, CORS_HEADERS, PREFLIGHT_HEADERS, readBody, sendJson } from './http.js';
+import {
+  acceptsHtml,
+  BodyTooLarge,
+  CORS_HEADERS,
+  PREFLIGHT_HEADERS,
+  readBody,
+  sendJson,
+  sendJsonText,
+} from './http.js';
 import { installResolvers, resolverNames } from './resolution.js';
 import { buildAppSyncSchema } from './schema.js';
 
@@ -52,6 +60,14 @@ export interface GraphqlEndpointOptions {
   explorer?: ExplorerOptions;
   /** How many parsed and validated queries to keep (default 500). */
   documentCacheSize?: number;
+  /** How many accepted `Authorization` values to remember, each until its token's `exp` (default 1000; 0: none). */
+  credentialCacheSize?: number;
+  /**
+   * Default true: a query that is one data-source root field with a plain selection below it
+   * skips graphql-js's executor (direct.ts), with the same response; false sends every request
+   * through graphql-js (the reference direct execution is tested against).
+   */
+  directExecution?: boolean;
   /** Largest accepted request body in bytes (default 1 MiB). */
   maxBodyBytes?: number;
   /** Where unexpected errors are reported (default: stderr). */
@@ -160,6 +176,7 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
     verifier: options.verifier,
     issuer: options.issuer,
     apiKeys: options.apiKeys,
+    cacheSize: options.credentialCacheSize,
   });
   const documents = createDocumentCache(schema, options.documentCacheSize ?? DEFAULT_DOCUMENT_CACHE_SIZE);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -173,7 +190,9 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
     log,
   });
   // Mutations named in @aws_subscribe publish their results once the request has run.
-  const execute = subscriptions.publishing(createExecute(schema, documents));
+  const execute = subscriptions.publishing(
+    createExecute(schema, documents, { dataSource: options.dataSource, direct: options.directExecution }),
+  );
   const realtime = createRealtimeEndpoint({
     ...options.realtime,
     hub: subscriptions,
@@ -192,11 +211,11 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
     response: ServerResponse,
     requestId: string,
   ): Promise<void> {
-    const headers = { ...CORS_HEADERS, 'x-amzn-requestid': requestId };
     const authentication = await authenticator.authenticate(request.headers);
     if (!authentication.ok) {
       sendJson(response, 401, requestErrorBody('UnauthorizedException', authentication.message), {
-        ...headers,
+        ...CORS_HEADERS,
+        'x-amzn-requestid': requestId,
         'x-amzn-errortype': 'UnauthorizedException',
       });
       return;
@@ -206,24 +225,25 @@ export function createGraphqlEndpoint(options: GraphqlEndpointOptions): GraphqlE
       body = await readBody(request, maxBodyBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
-      sendJson(
-        response,
-        413,
-        requestErrorBody('BadRequestException', 'The request body is too large.'),
-        headers,
-      );
+      sendJson(response, 413, requestErrorBody('BadRequestException', 'The request body is too large.'), {
+        ...CORS_HEADERS,
+        'x-amzn-requestid': requestId,
+      });
       return;
     }
     const parsed = parseRequest(body);
     if (!parsed.ok) {
-      sendJson(response, 400, requestErrorBody('BadRequestException', parsed.message), headers);
+      sendJson(response, 400, requestErrorBody('BadRequestException', parsed.message), {
+        ...CORS_HEADERS,
+        'x-amzn-requestid': requestId,
+      });
       return;
     }
     const result = await execute(parsed.request, authentication.caller, {
       headers: request.headers,
       remoteAddress: request.socket.remoteAddress,
     });
-    sendJson(response, 200, result, headers);
+    sendJsonText(response, 200, JSON.stringify(result), CORS_HEADERS, requestId);
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<boolean> {

@@ -3,6 +3,7 @@ import {
   defaultFieldResolver,
   isObjectType,
   type FieldNode,
+  type GraphQLField,
   type GraphQLFieldResolver,
   type GraphQLSchema,
 } from 'graphql';
@@ -10,7 +11,7 @@ import type { DataSourceHandler, ResolverEvent } from '../../appsync/types.js';
 import { CognitionError } from '../../errors.js';
 import type { Caller } from './auth.js';
 import { createBatchLoader, invoke } from './batching.js';
-import { fieldAuth, isAllowed, objectFields, type AuthMode } from './directives.js';
+import { fieldAuth, isAllowed, objectFields, type AuthMode, type FieldAuth } from './directives.js';
 import { AppSyncError, notAuthorizedToAccess } from './errors.js';
 import { resolverEvent, selectionSetInfo, type RequestFacts, type SelectionSetInfo } from './events.js';
 
@@ -32,6 +33,35 @@ export interface ExecutionContext {
   readonly captures: Capture[] | undefined;
   /** Data-source resolutions so far in this request (bounded: see MAX_RESOLUTIONS). */
   resolutions: number;
+  /**
+   * The outcome of a data-source field already invoked for this request (direct execution, when
+   * completing its value needs graphql-js after all): that field resolves to it, once.
+   */
+  prefetched?: Prefetched | undefined;
+}
+
+/** What the data source gave for one field node: its (JSON-copied) value, or the error it raised. */
+export type Prefetched =
+  | { readonly node: FieldNode; readonly failed: false; readonly value: unknown }
+  | { readonly node: FieldNode; readonly failed: true; readonly error: unknown };
+
+/** What installResolvers put on a field, for planners that resolve the same way without graphql-js. */
+export interface InstalledField {
+  /** `Type.field` */
+  readonly key: string;
+  readonly auth: FieldAuth;
+  /** Resolved through the data source (else the parent's property, by graphql-js's default resolver). */
+  readonly dataSource: boolean;
+  /** The resolver installed: a field whose `resolve` is another one was changed since. */
+  readonly resolve: GraphQLFieldResolver<unknown, unknown>;
+}
+
+const installed = new WeakMap<GraphQLField<unknown, unknown>, InstalledField>();
+
+/** How installResolvers set this field up, if it did and nothing replaced its resolver since. */
+export function installedField(field: GraphQLField<unknown, unknown>): InstalledField | undefined {
+  const record = installed.get(field);
+  return record !== undefined && field.resolve === record.resolve ? record : undefined;
 }
 
 /**
@@ -101,6 +131,13 @@ function dataSourceResolver(
   const { dataSource, maxBatchSize } = options;
   return (source, args, context, info) => {
     const node = info.fieldNodes[0] as FieldNode;
+    const prefetched = context.prefetched;
+    if (prefetched !== undefined && prefetched.node === node && info.path.prev === undefined) {
+      context.prefetched = undefined;
+      ++context.resolutions;
+      if (prefetched.failed) throw prefetched.error;
+      return prefetched.value;
+    }
     let byParent = context.selections.get(node);
     if (byParent === undefined) {
       byParent = new Map();
@@ -138,10 +175,17 @@ export function installResolvers(schema: GraphQLSchema, options: ResolutionOptio
       ExecutionContext,
       Record<string, unknown>
     > = options.resolvers.has(key) ? dataSourceResolver(key, options) : defaultFieldResolver;
-    field.resolve = (source, args: Record<string, unknown>, context, info) => {
+    const installedResolve: GraphQLFieldResolver<unknown, unknown> = (
+      source,
+      args: Record<string, unknown>,
+      context,
+      info,
+    ) => {
       const execution = context as ExecutionContext;
       if (!isAllowed(auth, execution.caller)) throw notAuthorizedToAccess(field.name, type.name);
       return resolve(source, args, execution, info);
     };
+    field.resolve = installedResolve;
+    installed.set(field, { key, auth, dataSource: options.resolvers.has(key), resolve: installedResolve });
   }
 }

@@ -254,6 +254,42 @@ fragment postFields on Post {
     expect(whoAmI?.info.selectionSetList).toEqual([]);
     expect(whoAmI?.info.selectionSetGraphQL).toBe('');
   });
+
+  it("follow each request's variables, though kept per query text when no variable decides them", async () => {
+    const query = 'query Q($no: Boolean!) { getPost(id: "1") { id title @skip(if: $no) author { id } } }';
+    for (const no of [true, false, true]) {
+      data.reset();
+      await api.query(query, { no }, { authorization: token });
+      expect(data.invokes[0]?.info.selectionSetList).toEqual(
+        no ? ['id', 'author', 'author/id'] : ['id', 'title', 'author', 'author/id'],
+      );
+    }
+    // A handler that changes its event's list changes its own copy only.
+    const plain = '{ getPost(id: "1") { id title } }';
+    const seen: string[][] = [];
+    const mutating = blogDataSource({
+      'Query.getPost': (e) => {
+        seen.push([...e.info.selectionSetList]);
+        e.info.selectionSetList.push('injected');
+        return { id: '1', title: 't', author: 'Author1' };
+      },
+    });
+    const local = await startTestApi({
+      schema: BLOG_SCHEMA,
+      resolvers: BLOG_RESOLVERS,
+      dataSource: mutating.handler,
+      verifier: issuer.verifier(),
+    });
+    try {
+      for (let i = 0; i < 2; i++) await local.query(plain, undefined, { authorization: token });
+      expect(seen).toEqual([
+        ['id', 'title'],
+        ['id', 'title'],
+      ]);
+    } finally {
+      await local.close();
+    }
+  });
 });
 
 describe('fields of interfaces', () => {

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { pgErrorOf } from '../errors.js';
 import { createPool, urlFor } from './pool.js';
 import type { ExecResult, Executor, RunAs } from './executor.js';
@@ -58,16 +58,23 @@ export class CredentialsExecutor implements Executor {
    * shut out, and that (28000) is reported instead of the lost connection.
    */
   private async explainLostConnection(dbUsername: string): Promise<void> {
-    const pool = this.pools.get(dbUsername);
-    if (!pool) return;
-    let client: pg.PoolClient;
+    // The pool's other connections were terminated too, but may not know it yet: drop them all,
+    // and ask a connection of its own, which must log in anew.
+    await this.forget(dbUsername);
+    const probe = new pg.Client({ connectionString: await this.urlFor(dbUsername) });
     try {
-      client = await pool.connect();
+      await probe.connect();
     } catch (loginError) {
       if (pgErrorOf(loginError)?.code === '28000') throw loginError;
       return;
+    } finally {
+      await probe.end().catch(() => {});
     }
-    client.release();
+  }
+
+  private async urlFor(dbUsername: string): Promise<string> {
+    const c = await this.options.credentialsFor(dbUsername);
+    return urlFor(`postgres://${c.host}:${c.port}/${encodeURIComponent(c.dbname)}`, c.username, c.password);
   }
 
   private async once<R>(as: RunAs, sql: string, params: readonly unknown[]): Promise<ExecResult<R>> {
@@ -91,13 +98,7 @@ export class CredentialsExecutor implements Executor {
       this.pools.set(dbUsername, existing);
       return existing;
     }
-    const c = await this.options.credentialsFor(dbUsername);
-    const url = urlFor(
-      `postgres://${c.host}:${c.port}/${encodeURIComponent(c.dbname)}`,
-      c.username,
-      c.password,
-    );
-    const pool = createPool(url, {
+    const pool = createPool(await this.urlFor(dbUsername), {
       max: this.options.maxPerUser ?? 2,
       applicationName: 'pg-cognition credentials',
     });

@@ -4,7 +4,15 @@ import type { BenchFigure } from './result.js';
 
 // Every benchmark in bench/ (files *.bench.ts exporting `run`), one after the other so they
 // do not compete for the two cores; then a summary in markdown and JSON.
-const BENCHES = ['run-as-user', 'graphql', 'data-source', 'tenant-creation'];
+const BENCHES = [
+  'run-as-user',
+  'graphql',
+  'data-source',
+  'lambda',
+  'tenant-creation',
+  'sustained-load',
+  'tenant-scale',
+];
 
 const only = process.argv.slice(2);
 const figures: BenchFigure[] = [];

@@ -684,9 +684,18 @@ async function privilegeMoves(
        join pg_catalog.pg_roles r on r.rolname = p.from_name
      ),
      ns as materialized (select n.oid, n.nspname, n.nspacl from pg_catalog.pg_namespace n where n.nspname = $1),
+     -- The schema's objects through pg_depend's index: every relation (but indexes and TOAST),
+     -- routine and type (but row and array types) depends on its schema. pg_class, pg_proc and
+     -- pg_type have no index on the schema and grow with every tenant: scanning them made this
+     -- query cost 65 ms at 2,000 tenants (6 ms this way), three times per tenant and migration.
+     members as materialized (
+       select d.classid, d.objid from pg_catalog.pg_depend d
+       where d.refclassid = 'pg_catalog.pg_namespace'::regclass and d.refobjid = (select oid from ns)
+     ),
      rels as materialized (
-       select c.oid, c.relname, c.relkind, c.relacl from pg_catalog.pg_class c
-       where c.relnamespace = (select oid from ns) and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
+       select c.oid, c.relname, c.relkind, c.relacl, c.reltype from pg_catalog.pg_class c
+       where c.oid = any (array(select objid from members where classid = 'pg_catalog.pg_class'::regclass))
+         and c.relnamespace = (select oid from ns) and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
      ),
      privs as (
        select format('schema %I', ns.nspname) as target, null::text as col, a.grantee, a.privilege_type,
@@ -709,24 +718,37 @@ async function privilegeMoves(
        union all
        select format('routine %I.%I(%s)', ns.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)),
               null, a.grantee, a.privilege_type, a.is_grantable
-       from ns join pg_catalog.pg_proc p on p.pronamespace = ns.oid and p.proacl is not null
+       from ns join pg_catalog.pg_proc p
+         on p.oid = any (array(select objid from members where classid = 'pg_catalog.pg_proc'::regclass))
+         and p.pronamespace = ns.oid and p.proacl is not null
        cross join lateral pg_catalog.aclexplode(p.proacl) a
        union all
        select format('%s %I.%I', case t.typtype when 'd' then 'domain' else 'type' end, ns.nspname, t.typname),
               null, a.grantee, a.privilege_type, a.is_grantable
-       from ns join pg_catalog.pg_type t on t.typnamespace = ns.oid and t.typacl is not null
+       -- Row types of tables (which may hold grants) depend on their table, not the schema.
+       from ns join pg_catalog.pg_type t
+         on t.oid = any (array(select objid from members where classid = 'pg_catalog.pg_type'::regclass
+                               union all select reltype from rels where reltype <> 0))
+         and t.typnamespace = ns.oid and t.typacl is not null
        cross join lateral pg_catalog.aclexplode(t.typacl) a
+     ),
+     -- One GRANT and one REVOKE per object, role and grant option, listing its privileges and
+     -- column privileges: every statement rewrites the object's catalog row, and one per
+     -- privilege made ~600 statements per tenant and migration with the saas20 template.
+     grouped as (
+       select privs.target, pairs.from_name, pairs.to_name, privs.is_grantable,
+              string_agg(distinct privs.privilege_type || coalesce(' (' || privs.col || ')', ''), ', ') as privileges
+       from privs join pairs on pairs.from_oid = privs.grantee
+       group by privs.target, pairs.from_name, pairs.to_name, privs.is_grantable
      ),
      moves as (
        select 1 as step,
-              format('grant %s%s on %s to %I%s', privs.privilege_type, coalesce(' (' || privs.col || ')', ''),
-                     privs.target, pairs.to_name, case when privs.is_grantable then ' with grant option' else '' end)
-                as statement
-       from privs join pairs on pairs.from_oid = privs.grantee
+              format('grant %s on %s to %I%s', g.privileges, g.target, g.to_name,
+                     case when g.is_grantable then ' with grant option' else '' end) as statement
+       from grouped g
        union all
-       select 2, format('revoke %s%s on %s from %I', privs.privilege_type, coalesce(' (' || privs.col || ')', ''),
-                        privs.target, pairs.from_name)
-       from privs join pairs on pairs.from_oid = privs.grantee
+       select 2, format('revoke %s on %s from %I', g.privileges, g.target, g.from_name)
+       from grouped g
        union all
        select 3, format('alter policy %I on %I.%I to %s', pol.polname, ns.nspname, c.relname,
                         (select string_agg(distinct case when r.role_oid = 0 then 'public'

@@ -214,6 +214,15 @@ export class Cognition {
   }
 
   /**
+   * Creates the mode's executor and opens one of its connections ahead of the first statement
+   * (the authenticator's secret is read on the way), so that a cold start can do it while it
+   * looks the caller up on an admin connection.
+   */
+  async prepare(mode: ExecutionMode): Promise<void> {
+    await (await this.executor(mode)).connect?.();
+  }
+
+  /**
    * The Data API executor for a mode, made once: role switch logs in with the authenticator's
    * secret (created in the store on first use, as for node-postgres), credentials with the user's.
    */

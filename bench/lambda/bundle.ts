@@ -2,6 +2,7 @@ import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_BUNDLE_OPTIONS } from '../../src/cdk/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,24 +24,8 @@ export interface LambdaPackage {
   bytes: { handler: number; handlerWithSdk: number; handlerWithoutSdk: number; resolvers: number };
 }
 
-// The options of src/cdk/bundle.ts (bundleModule): one minified ES module for the Lambda
-// Node.js runtime, which provides the AWS SDK v3; pg-native is pg's optional native add-on.
-const LAMBDA_OPTIONS: BuildOptions = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  external: ['@aws-sdk/*', 'pg-native'],
-  // Bundled CommonJS (pg) calls require() for Node's built-ins, which an ES module lacks.
-  banner: {
-    js: "import { createRequire as __pgcCreateRequire } from 'node:module';\nconst require = __pgcCreateRequire(import.meta.url);",
-  },
-  logLevel: 'silent',
-  write: false,
-};
+// What src/cdk/bundle.ts deploys, written to memory.
+const LAMBDA_OPTIONS: BuildOptions = { ...LAMBDA_BUNDLE_OPTIONS, logLevel: 'silent', write: false };
 
 // An empty CommonJS module in place of every @aws-sdk package: named imports of it resolve to
 // undefined at run time, which the local secret store and DATABASE_URL never touch.

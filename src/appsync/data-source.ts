@@ -56,6 +56,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
   const allowTemplatePayload = options.allowTemplatePayload === true;
   const log = options.log ?? consoleLog;
   const cache = new IdentityCache(options.identityCacheMs ?? 5000, options.identityCacheSize ?? 1000);
+  // The executor's first connection while prepare() opens it; requests look their caller up
+  // meanwhile, and wait for it after.
+  let warming: Promise<void> | undefined;
 
   async function lookUp(claim: IdentityClaim): Promise<CallerUser> {
     if (claim.kind === 'api-key') {
@@ -112,7 +115,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       if (!isRecord(event)) throw badRequest('ERR_INVALID_EVENT: the event is not an object');
       const plan = planFor(event);
       where = plan.field;
-      const { claim, caller } = await resolve(event['identity']);
+      const { claim, caller } = warming
+        ? (await Promise.all([resolve(event['identity']), warming]))[0]
+        : await resolve(event['identity']);
       const source = event['source'];
       const input: ResolverInput = {
         arguments: isRecord(event['arguments']) ? event['arguments'] : {},
@@ -169,6 +174,15 @@ export function createDataSource(options: DataSourceOptions): DataSource {
       } catch (error) {
         throw toAppSyncError(error, 'identity', log);
       }
+    },
+    prepare(): Promise<void> {
+      warming ??= cognition
+        .prepare(mode)
+        .catch(() => {})
+        .finally(() => {
+          warming = undefined;
+        });
+      return warming;
     },
     async close(): Promise<void> {
       cache.clear();

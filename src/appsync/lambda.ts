@@ -35,7 +35,7 @@ let built: Promise<DataSource> | undefined;
 export async function handler(event: ResolverEvent | ResolverEvent[]): Promise<unknown> {
   let ready: DataSource;
   try {
-    built ??= dataSourceFromEnv(process.env).catch((error: unknown) => {
+    built ??= dataSourceFromEnv(process.env).then(prepared, (error: unknown) => {
       built = undefined; // the next invocation tries again
       throw error;
     });
@@ -44,6 +44,11 @@ export async function handler(event: ResolverEvent | ResolverEvent[]): Promise<u
     throw internal(error, 'data source setup', consoleLog);
   }
   return ready.handler(event);
+}
+
+function prepared(dataSource: DataSource): DataSource {
+  void dataSource.prepare();
+  return dataSource;
 }
 
 /** Closes the data source the handler built (for tests and orderly shutdowns). */

@@ -157,6 +157,12 @@ export interface DataSource {
   handler: DataSourceHandler;
   /** The database user an AppSync identity runs as; throws an `Unauthorized` AppSyncError. */
   resolveCaller(identity: unknown): Promise<CallerUser>;
+  /**
+   * Starts opening the executor's first connection; the next request looks its caller up
+   * meanwhile and waits for it only then (a Lambda cold start calls it before its first
+   * request). Best effort: a failure is left to the request to meet and report.
+   */
+  prepare(): Promise<void>;
   /** Closes the Cognition if the factory created it. */
   close(): Promise<void>;
 }

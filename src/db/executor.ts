@@ -34,6 +34,11 @@ export interface Executor {
     sql: string,
     params?: readonly unknown[],
   ): Promise<ExecResult<R>>;
+  /**
+   * Opens a connection before the first statement needs it, so that a cold start can overlap
+   * the login (TCP, TLS, SCRAM) with its other work. Executors without shared connections omit it.
+   */
+  connect?(): Promise<void>;
   /** Forgets anything cached for this user (a suspended or removed user's connections). */
   forget(dbUsername: string): Promise<void>;
   close(): Promise<void>;

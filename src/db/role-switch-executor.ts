@@ -38,6 +38,10 @@ export class RoleSwitchExecutor implements Executor {
     }
   }
 
+  async connect(): Promise<void> {
+    (await this.pool.connect()).release();
+  }
+
   async forget(): Promise<void> {
     // Nothing per user is cached: the role is chosen anew by every request.
   }

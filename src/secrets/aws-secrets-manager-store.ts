@@ -1,12 +1,4 @@
-import {
-  CreateSecretCommand,
-  DeleteSecretCommand,
-  GetSecretValueCommand,
-  ListSecretsCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-  type SecretsManagerClientConfig,
-} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient, SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
 import { CognitionError } from '../errors.js';
 import {
   assertSecretId,
@@ -29,39 +21,54 @@ export interface AwsSecretsManagerStoreOptions {
   kmsKeyId?: string;
 }
 
+type Sdk = typeof import('@aws-sdk/client-secrets-manager');
+
 /**
  * A SecretStore in AWS Secrets Manager. The secret name is the id and the value is the RDS
  * secret JSON, so the RDS Data API and RDS tooling can use these secrets as they are.
+ *
+ * The SDK is imported on the first call, not with this module: a bundler hoists a static import
+ * of an external package to the bundle's top, and loading the client costs a Lambda cold start
+ * tens of milliseconds even where no secret is ever read from Secrets Manager.
  */
 export class AwsSecretsManagerStore implements SecretStore {
-  readonly client: SecretsManagerClient;
   readonly prefix: string | undefined;
   private readonly kmsKeyId: string | undefined;
-  private readonly ownsClient: boolean;
+  private readonly options: AwsSecretsManagerStoreOptions;
+  private loading: Promise<{ sdk: Sdk; client: SecretsManagerClient }> | undefined;
+  private created: SecretsManagerClient | undefined;
 
   constructor(options: AwsSecretsManagerStoreOptions = {}) {
     this.prefix = options.prefix;
     this.kmsKeyId = options.kmsKeyId;
-    this.ownsClient = options.client === undefined;
-    this.client =
-      options.client ??
-      new SecretsManagerClient({
-        ...(options.region !== undefined && { region: options.region }),
-        ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
-        ...(options.credentials !== undefined && { credentials: options.credentials }),
+    this.options = options;
+  }
+
+  private sdk(): Promise<{ sdk: Sdk; client: SecretsManagerClient }> {
+    this.loading ??= import('@aws-sdk/client-secrets-manager').then((sdk) => {
+      const { client: given, region, endpoint, credentials } = this.options;
+      if (given) return { sdk, client: given };
+      this.created = new sdk.SecretsManagerClient({
+        ...(region !== undefined && { region }),
+        ...(endpoint !== undefined && { endpoint }),
+        ...(credentials !== undefined && { credentials }),
       });
+      return { sdk, client: this.created };
+    });
+    return this.loading;
   }
 
   async put(id: string, secret: UserSecret): Promise<void> {
     assertSecretId(id);
     assertUserSecret(secret);
     const SecretString = JSON.stringify(secret);
+    const { sdk, client } = await this.sdk();
     // Create-then-update rather than describe-then-act: one call in the common case, and a
     // concurrent delete or create between the two steps only costs another round.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.client.send(
-          new CreateSecretCommand({
+        await client.send(
+          new sdk.CreateSecretCommand({
             Name: id,
             SecretString,
             ...(this.kmsKeyId !== undefined && { KmsKeyId: this.kmsKeyId }),
@@ -72,7 +79,7 @@ export class AwsSecretsManagerStore implements SecretStore {
         if (awsErrorName(error) !== 'ResourceExistsException') throw storeError('CreateSecret', id, error);
       }
       try {
-        await this.client.send(new PutSecretValueCommand({ SecretId: id, SecretString }));
+        await client.send(new sdk.PutSecretValueCommand({ SecretId: id, SecretString }));
         return;
       } catch (error) {
         if (awsErrorName(error) !== 'ResourceNotFoundException')
@@ -90,9 +97,10 @@ export class AwsSecretsManagerStore implements SecretStore {
 
   async get(id: string): Promise<UserSecret | undefined> {
     assertSecretId(id);
+    const { sdk, client } = await this.sdk();
     let secretString: string | undefined;
     try {
-      const output = await this.client.send(new GetSecretValueCommand({ SecretId: id }));
+      const output = await client.send(new sdk.GetSecretValueCommand({ SecretId: id }));
       secretString = output.SecretString;
     } catch (error) {
       if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
@@ -106,9 +114,10 @@ export class AwsSecretsManagerStore implements SecretStore {
 
   async delete(id: string): Promise<void> {
     assertSecretId(id);
+    const { sdk, client } = await this.sdk();
     try {
       // Without recovery, so that the id can be used again at once (a user removed and re-invited).
-      await this.client.send(new DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
+      await client.send(new sdk.DeleteSecretCommand({ SecretId: id, ForceDeleteWithoutRecovery: true }));
     } catch (error) {
       if (awsErrorName(error) === 'ResourceNotFoundException') return;
       throw storeError('DeleteSecret', id, error);
@@ -119,13 +128,14 @@ export class AwsSecretsManagerStore implements SecretStore {
     const scope = prefix ?? this.prefix ?? '';
     // The name filter only accepts id characters; a prefix with others cannot match any id.
     if (!isPossibleIdPrefix(scope)) return [];
+    const { sdk, client } = await this.sdk();
     const ids: string[] = [];
     let nextToken: string | undefined;
     do {
       let output;
       try {
-        output = await this.client.send(
-          new ListSecretsCommand({
+        output = await client.send(
+          new sdk.ListSecretsCommand({
             ...(scope !== '' && { Filters: [{ Key: 'name', Values: [scope] }] }),
             MaxResults: 100,
             ...(nextToken !== undefined && { NextToken: nextToken }),
@@ -145,7 +155,7 @@ export class AwsSecretsManagerStore implements SecretStore {
 
   /** Closes the client's connections, unless the client was passed in (then its owner does). */
   destroy(): void {
-    if (this.ownsClient) this.client.destroy();
+    this.created?.destroy();
   }
 }
 

@@ -1,6 +1,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { LAMBDA_BUNDLE_OPTIONS } from '../../src/cdk/bundle.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -9,16 +10,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 describe.each(['src/appsync/lambda.ts', 'src/cognito/lambda.ts'])('the %s bundle', (entry) => {
   it('holds no server or development-only code', async () => {
     const result = await build({
+      ...LAMBDA_BUNDLE_OPTIONS,
       entryPoints: [`${ROOT}${entry}`],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
       write: false,
       metafile: true,
-      minify: true,
-      // Optional native add-on of pg, and the SDK that the Lambda runtime provides and that is loaded lazily.
-      external: ['pg-native', '@aws-sdk/*'],
       logLevel: 'silent',
     });
     const inputs = Object.keys(result.metafile.inputs);
@@ -36,5 +31,21 @@ describe.each(['src/appsync/lambda.ts', 'src/cognito/lambda.ts'])('the %s bundle
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.byteLength, 0);
     console.log(`${entry}: ${(bytes / 1024).toFixed(0)} KiB minified, ${inputs.length} inputs`);
     expect(bytes).toBeLessThan(1024 * 1024);
+  });
+});
+
+// Static imports of external packages end up at the top of the bundle and load with it: the AWS
+// SDK's clients would cost every cold start tens of milliseconds, even one that never calls AWS.
+describe.each(['src/appsync/lambda.ts', 'src/cognito/lambda.ts'])('the %s bundle', (entry) => {
+  it('imports the AWS SDK only when it is used', async () => {
+    const result = await build({
+      ...LAMBDA_BUNDLE_OPTIONS,
+      entryPoints: [`${ROOT}${entry}`],
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = Buffer.from(result.outputFiles[0]?.contents ?? []).toString('utf8');
+    expect(code.match(/from\s*["']@aws-sdk\/[^"']+["']/g) ?? []).toEqual([]);
+    expect(code).toMatch(/import\(\s*["']@aws-sdk\/client-secrets-manager["']\s*\)/);
   });
 });

@@ -4,6 +4,7 @@ import { closeLambdaDataSource, handler } from '../../src/appsync/lambda.js';
 import type { BatchItemResult } from '../../src/appsync/types.js';
 import { CredentialsExecutor } from '../../src/db/credentials-executor.js';
 import { RoleSwitchExecutor } from '../../src/db/role-switch-executor.js';
+import { UserService } from '../../src/users/users.js';
 import { startStack, type TestStack } from '../support/stack.js';
 import { adapt, eventFrom, expectError, fixture, FIXTURE_SUB } from './helpers.js';
 
@@ -94,6 +95,51 @@ describe('AppSync Lambda handler', () => {
     } finally {
       credentials.mockRestore();
       roleSwitch.mockRestore();
+    }
+  });
+
+  it('opens the executor connection of a cold start while it looks the caller up', async () => {
+    const steps: string[] = [];
+    const { connect } = RoleSwitchExecutor.prototype;
+    const { find } = UserService.prototype;
+    const connects = vi.spyOn(RoleSwitchExecutor.prototype, 'connect').mockImplementation(async function (
+      this: RoleSwitchExecutor,
+    ) {
+      steps.push('connect');
+      await connect.call(this);
+      steps.push('connected');
+    });
+    const finds = vi.spyOn(UserService.prototype, 'find').mockImplementation(async function (
+      this: UserService,
+      ...args: Parameters<UserService['find']>
+    ) {
+      steps.push('find');
+      const user = await find.apply(this, args);
+      steps.push('found');
+      return user;
+    });
+    const runs = vi.spyOn(RoleSwitchExecutor.prototype, 'run');
+    runs.mockImplementation(async function (this: RoleSwitchExecutor, ...args) {
+      steps.push('run');
+      runs.mockRestore();
+      return RoleSwitchExecutor.prototype.run.apply(this, args);
+    });
+    try {
+      await closeLambdaDataSource();
+      configure({ COGNITION_MODE: 'role-switch' });
+      expect(await handler(eventFrom('invoke-cognito.json', { field: 'Query.noteCount' }))).toBe(1);
+      expect(connects).toHaveBeenCalledTimes(1);
+      // Both under way at once; the statement waits for both.
+      expect(steps.indexOf('connect')).toBeLessThan(steps.indexOf('found'));
+      expect(steps.indexOf('find')).toBeLessThan(steps.indexOf('connected'));
+      expect(steps.indexOf('run')).toBeGreaterThan(
+        Math.max(steps.indexOf('connected'), steps.indexOf('found')),
+      );
+    } finally {
+      connects.mockRestore();
+      finds.mockRestore();
+      runs.mockRestore();
+      await closeLambdaDataSource();
     }
   });
 

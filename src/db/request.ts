@@ -27,6 +27,10 @@ for (const role of [false, true])
 /** The parts of pg's Connection (protocol writer) that a request writes to. */
 interface Wire {
   parse(msg: { text: string; name: string; types: number[] }): void;
+  close(msg: { type: 'S'; name: string }): void;
+  /** pg's own record of the statements prepared (or being prepared) on the connection. */
+  parsedStatements: Record<string, string>;
+  submittedNamedStatements: Record<string, string>;
   bind(msg: {
     portal: string;
     statement: string;
@@ -45,6 +49,31 @@ interface QueryInternals {
 
 // Connections on which the first statement is known to be prepared, by statement name.
 const prepared = new WeakMap<object, Set<string>>();
+
+// The users' statements prepared on each shared connection, least recently used first. They are
+// named per schema (see statementIn), so a connection that serves many tenants would keep one
+// per tenant and statement for its lifetime, and so would its backend; past this many, the
+// least recently used is closed in the same exchange.
+export const MAX_PREPARED_PER_CONNECTION = 1000;
+const userStatements = new WeakMap<object, Map<string, true>>();
+
+function notePrepared(connection: Wire, name: string): void {
+  let names = userStatements.get(connection);
+  if (!names) userStatements.set(connection, (names = new Map()));
+  if (names.delete(name)) {
+    names.set(name, true);
+    return;
+  }
+  names.set(name, true);
+  if (names.size <= MAX_PREPARED_PER_CONNECTION) return;
+  const oldest = names.keys().next().value as string;
+  names.delete(oldest);
+  // Closing a statement that failed to parse is not an error; Close runs before anything of
+  // this exchange can fail, so the statement is gone even if the request then fails.
+  connection.close({ type: 'S', name: oldest });
+  delete connection.parsedStatements[oldest];
+  delete connection.submittedNamedStatements[oldest];
+}
 
 type Callback = (error: Error | null, result?: pg.QueryResult) => void;
 
@@ -70,6 +99,8 @@ class RequestQuery extends QueryBase {
   constructor(
     private readonly first: { name: string; text: string },
     private readonly firstValues: unknown[],
+    /** The statement is named per schema: count it in the connection's statements. */
+    private readonly perSchema: boolean,
     config: pg.QueryConfig,
     callback: Callback,
   ) {
@@ -77,6 +108,7 @@ class RequestQuery extends QueryBase {
   }
 
   override prepare(connection: Wire): void {
+    if (this.perSchema) notePrepared(connection, (this as unknown as Statement).name);
     let names = prepared.get(connection);
     if (!names) prepared.set(connection, (names = new Set()));
     if (!names.has(this.first.name)) {
@@ -121,19 +153,40 @@ interface Statement {
   readonly text: string;
 }
 
-const statements = new Map<string, Statement>();
+const statements = new Map<string, Statement & { inSchemas?: Map<string, Statement> }>();
 
 /**
  * Statement names are derived from the text, so each distinct statement is parsed once per
  * connection. A query's config carries only its values and inherits name and text: pg copies
  * every config by property descriptors, whose cost grows with the own properties.
  */
-function statementOf(sql: string): Statement {
+function statementOf(sql: string): Statement & { inSchemas?: Map<string, Statement> } {
   let statement = statements.get(sql);
   if (statement === undefined) {
     statement = { name: `cg_${createHash('sha1').update(sql).digest('hex').slice(0, 20)}`, text: sql };
     // Resolver SQL is a fixed set; anything beyond that (ad hoc statements) is not worth keeping.
     if (statements.size < 10_000) statements.set(sql, statement);
+  }
+  return statement;
+}
+
+/**
+ * The statement as prepared for one schema. A prepared statement keeps the types its text
+ * resolved to when it was parsed: in another tenant's schema the same text can mean another
+ * enum or domain (each tenant has its own copy of the template's types), and Postgres then
+ * refuses it ("cached plan must not change result type", or a parameter of the first tenant's
+ * type compared with the second's column). Named per schema, each tenant's statement is
+ * parsed, and planned, for that tenant, and is not planned again when the connection moves
+ * between tenants.
+ */
+function statementIn(sql: string, schema: string): Statement {
+  const base = statementOf(sql);
+  let inSchemas = base.inSchemas;
+  if (inSchemas === undefined) base.inSchemas = inSchemas = new Map();
+  let statement = inSchemas.get(schema);
+  if (statement === undefined) {
+    statement = { name: `${base.name}:${schema}`, text: sql };
+    if (inSchemas.size < 100_000) inSchemas.set(schema, statement);
   }
   return statement;
 }
@@ -247,14 +300,16 @@ export function runRequest<R>(
     // Unknown until this request commits.
     if (setPath && !switchRole) sessionPaths.delete(connection);
   }
-  const statement = statementOf(sql);
+  // A credentials-mode connection serves one user, so one schema: the text alone names it.
+  const perSchema = switchRole && searchPath !== '';
+  const statement = perSchema ? statementIn(sql, searchPath) : statementOf(sql);
   const config = Object.create(statement) as pg.QueryConfig;
   config.values = params as unknown[];
   return new Promise((resolve) => {
     // Unnamed callbacks: tsx, which runs the local stack, names every function bound to a
     // name each time one is created (a property definition, about 0.5 µs per request).
     const query: RequestQuery | pg.Query = first
-      ? new RequestQuery(first, firstValues, config, (error, result) =>
+      ? new RequestQuery(first, firstValues, perSchema, config, (error, result) =>
           resolve(outcomeOf<R>(query, connection, switchRole, searchPath, error, result)),
         )
       : new pg.Query({

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { acquireAdvisoryLock } from '../db/advisory-lock.js';
 import { readMigrations, type Migration } from '../db/migrator.js';
+import { needsPrivilegeRoundTrip } from './privilege-round-trip.js';
 import { CognitionError, pgErrorOf } from '../errors.js';
 
 /**
@@ -531,6 +532,14 @@ async function migrateTenant(
   }
 }
 
+const roundTrips = new WeakMap<Migration, boolean>();
+
+function roundTrip(migration: Migration): boolean {
+  let needed = roundTrips.get(migration);
+  if (needed === undefined) roundTrips.set(migration, (needed = needsPrivilegeRoundTrip(migration.sql)));
+  return needed;
+}
+
 async function applyTenantMigration(
   client: pg.PoolClient,
   tenant: TenantPlan,
@@ -563,14 +572,17 @@ async function applyTenantMigration(
     return row ? 'present' : 'gone';
   }
 
-  // The file runs against the template-shaped state: the tenant roles' privileges sit on the
-  // global roles for the length of this transaction, so that its grants and revokes act on them.
-  await movePrivileges(
-    client,
-    tenant.schemaName,
-    tenant.roles.map(([global, own]) => [own, global] as const),
-    { schemaAcl: false, policies: false },
-  );
+  // A file that may act on existing privileges runs against the template-shaped state: the
+  // tenant roles' privileges sit on the global roles for the length of this transaction, so that
+  // its revokes act on them. Any other file's grants are moved over afterwards either way.
+  if (roundTrip(migration)) {
+    await movePrivileges(
+      client,
+      tenant.schemaName,
+      tenant.roles.map(([global, own]) => [own, global] as const),
+      { schemaAcl: false, policies: false },
+    );
+  }
   const marker = `tenant:${tenant.id}:${migration.version}`;
   await client.query(`select set_config('search_path', quote_ident($1), true), set_config($2, $3, true)`, [
     tenant.schemaName,

@@ -32,6 +32,11 @@ export interface CognitionOptions {
   /** Size of the admin pool (default 5) and of the role-switch pool (default 20). */
   adminPoolSize?: number;
   executorPoolSize?: number;
+  /**
+   * The role-switch pool closes a connection once idle after this long (default 3600 s; 0:
+   * never), so that no backend's caches keep growing with every tenant it ever served.
+   */
+  connectionLifetimeSeconds?: number;
   /** Connections per user in credentials mode (default 2). */
   connectionsPerUser?: number;
   /** See TemplateClonerOptions.recheckMs (default 2000 ms). */
@@ -193,6 +198,9 @@ export class Cognition {
     if (mode === 'role-switch') {
       executor = new RoleSwitchExecutor(await this.authenticatorUrl(), {
         max: this.options.executorPoolSize ?? 20,
+        ...(this.options.connectionLifetimeSeconds !== undefined && {
+          maxLifetimeSeconds: this.options.connectionLifetimeSeconds,
+        }),
       });
     } else if (mode === 'credentials') {
       executor = new CredentialsExecutor({

@@ -7,6 +7,8 @@ export type Queryable = pg.ClientBase | pg.Pool;
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /** Connections are closed once idle after this long (0: never). */
+  maxLifetimeSeconds?: number;
 }
 
 // node-postgres parses numeric[] with parseFloat, losing precision that numeric exists to keep;
@@ -28,6 +30,7 @@ export function createPool(connectionString: string, options: PoolOptions = {}):
     max: options.max ?? 10,
     idleTimeoutMillis: 30_000,
     application_name: options.applicationName ?? 'pg-cognition',
+    ...(options.maxLifetimeSeconds !== undefined && { maxLifetimeSeconds: options.maxLifetimeSeconds }),
   };
   const pool = new pg.Pool(config);
   // An idle client that loses its connection must not crash the process.

@@ -14,10 +14,14 @@ export class RoleSwitchExecutor implements Executor {
   readonly mode = 'role-switch' as const;
   private readonly pool: pg.Pool;
 
-  constructor(authenticatorUrl: string, options: { max?: number } = {}) {
+  constructor(authenticatorUrl: string, options: { max?: number; maxLifetimeSeconds?: number } = {}) {
     this.pool = createPool(authenticatorUrl, {
       max: options.max ?? 20,
       applicationName: 'pg-cognition role-switch',
+      // A backend never evicts what it caches of the tenants it served (relations, catalogs,
+      // prepared statements): a connection that serves every tenant in turn grows to hold them
+      // all. Renewing connections starts their caches over (docs/scaling.md).
+      maxLifetimeSeconds: options.maxLifetimeSeconds ?? 3600,
     });
   }
 

@@ -98,4 +98,22 @@ describe('statements over types defined in the tenant template', () => {
     }
     expect(await count()).toBe(MAX_PREPARED_PER_CONNECTION);
   });
+
+  it('renews a shared connection after its lifetime, so that its caches start over', async () => {
+    const short = new RoleSwitchExecutor(await stack.cognition.authenticatorUrl(), {
+      max: 1,
+      maxLifetimeSeconds: 1,
+    });
+    try {
+      const as = { dbUsername: users[0]!.dbUsername!, schema: users[0]!.tenantSchema };
+      const pid = async () =>
+        (await short.run<{ pid: number }>(as, 'select pg_backend_pid() as pid')).rows[0]!.pid;
+      const first = await pid();
+      expect(await pid()).toBe(first);
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      expect(await pid()).not.toBe(first);
+    } finally {
+      await short.close();
+    }
+  });
 });

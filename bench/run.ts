@@ -1,9 +1,11 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { BenchFigure } from './result.js';
 
 // Every benchmark in bench/ (files *.bench.ts exporting `run`), one after the other so they
-// do not compete for the two cores; then a summary in markdown and JSON.
+// do not compete for the two cores; then a summary in markdown and JSON. Named benches
+// (`npm run bench -- lambda graphql`) run alone and replace only their own figures in the
+// summary, which says when each bench last ran.
 const BENCHES = [
   'run-as-user',
   'graphql',
@@ -14,8 +16,16 @@ const BENCHES = [
   'tenant-scale',
 ];
 
-const only = process.argv.slice(2);
-const figures: BenchFigure[] = [];
+const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const unknown = only.filter((b) => !BENCHES.includes(b));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown bench ${unknown.join(', ')}; the benches: ${BENCHES.join(', ')}\n`);
+  process.exit(2);
+}
+const dir = fileURLToPath(new URL('./results/', import.meta.url));
+const earlier = only.length > 0 ? await previousSummary() : { figures: [], ranAt: {} };
+const ranAt: Record<string, string> = { ...earlier.ranAt };
+const fresh: BenchFigure[] = [];
 for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b))) {
   process.stdout.write(`\n== ${name}\n`);
   const mod = (await import(`./${name}.bench.js`)) as { run(): Promise<BenchFigure[]> };
@@ -23,7 +33,24 @@ for (const name of BENCHES.filter((b) => only.length === 0 || only.includes(b)))
   for (const f of results) {
     process.stdout.write(`${formatFigure(f)}\n`);
   }
-  figures.push(...results);
+  fresh.push(...results);
+  ranAt[name] = new Date().toISOString();
+}
+const ran = new Set(fresh.map((f) => f.bench));
+const figures = [...earlier.figures.filter((f) => !ran.has(f.bench)), ...fresh].sort(
+  (a, b) => BENCHES.indexOf(a.bench) - BENCHES.indexOf(b.bench),
+);
+
+async function previousSummary(): Promise<{ figures: BenchFigure[]; ranAt: Record<string, string> }> {
+  try {
+    const json = JSON.parse(await readFile(`${dir}summary.json`, 'utf8')) as {
+      figures?: BenchFigure[];
+      ranAt?: Record<string, string>;
+    };
+    return { figures: json.figures ?? [], ranAt: json.ranAt ?? {} };
+  } catch {
+    return { figures: [], ranAt: {} };
+  }
 }
 
 function formatFigure(f: BenchFigure): string {
@@ -34,12 +61,15 @@ function formatFigure(f: BenchFigure): string {
   return `${f.name}: ${f.value} ${f.unit}${base}${ratio}${target}`;
 }
 
-const dir = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(dir, { recursive: true });
 const md = [
   '# pg-cognition benchmarks',
   '',
   `${new Date().toISOString()} · node ${process.version} · ${(await import('node:os')).cpus().length} cores`,
+  '',
+  `Last run: ${BENCHES.filter((b) => ranAt[b])
+    .map((b) => `${b} ${ranAt[b]}`)
+    .join(' · ')}`,
   '',
   '| bench | figure | value | baseline (same run) | ratio | target |',
   '|---|---|---|---|---|---|',
@@ -53,6 +83,6 @@ const md = [
 await writeFile(`${dir}summary.md`, `${md}\n`);
 await writeFile(
   `${dir}summary.json`,
-  `${JSON.stringify({ at: new Date().toISOString(), figures }, null, 2)}\n`,
+  `${JSON.stringify({ at: new Date().toISOString(), ranAt, figures }, null, 2)}\n`,
 );
 process.stdout.write(`\nsummary: bench/results/summary.md, bench/results/summary.json\n`);

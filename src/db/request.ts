@@ -185,7 +185,12 @@ function statementIn(sql: string, schema: string): Statement {
   if (inSchemas === undefined) base.inSchemas = inSchemas = new Map();
   let statement = inSchemas.get(schema);
   if (statement === undefined) {
-    statement = { name: `${base.name}:${schema}`, text: sql };
+    // Postgres keeps only the first 63 bytes of a statement's name: the schema goes in hashed,
+    // or two long tenant names with a common start would name the same statement.
+    statement = {
+      name: `${base.name}_${createHash('sha1').update(schema).digest('hex').slice(0, 16)}`,
+      text: sql,
+    };
     if (inSchemas.size < 100_000) inSchemas.set(schema, statement);
   }
   return statement;

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadApp } from '../src/local/app.js';
-import { ensurePoolLogin } from '../src/local/pool-users.js';
 import { startLocalStack, type LocalStack } from '../src/local/stack.js';
-import type { UserPool } from '../src/local/user-pool/index.js';
 import { startCluster, type TestCluster } from '../test/support/cluster.js';
 import type { LoadTarget } from './http-load.js';
+import { idToken } from './id-token.js';
 
 /**
  * What the GraphQL benches share: a private Postgres cluster, the local stack serving the agents
@@ -35,27 +34,6 @@ export interface AgentsFixture {
   /** The LEAD's database role and tenant schema, for running the same SQL without GraphQL. */
   lead: { dbUsername: string; schema: string; sub: string };
   close(): Promise<void>;
-}
-
-/** A user-pool ID token, the way a client gets one (USER_PASSWORD_AUTH). */
-async function idToken(pool: UserPool, email: string, password: string): Promise<string> {
-  await ensurePoolLogin(pool, email, password);
-  const response = await fetch(pool.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': 'AWSCognitoIdentityProviderService.InitiateAuth',
-    },
-    body: JSON.stringify({
-      ClientId: pool.clientId,
-      AuthFlow: 'USER_PASSWORD_AUTH',
-      AuthParameters: { USERNAME: email, PASSWORD: password },
-    }),
-  });
-  const json = (await response.json()) as { AuthenticationResult?: { IdToken?: string } };
-  const token = json.AuthenticationResult?.IdToken;
-  if (!token) throw new Error(`no ID token for ${email}: ${JSON.stringify(json)}`);
-  return token;
 }
 
 export async function startAgentsFixture(): Promise<AgentsFixture> {

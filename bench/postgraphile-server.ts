@@ -1,4 +1,3 @@
-import { fork } from 'node:child_process';
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import Module, { createRequire } from 'node:module';
@@ -8,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { VerifyOptions, JwtPayload, GetPublicKeyOrSecret } from 'jsonwebtoken';
 import pg from 'pg';
 import type { postgraphile as PostGraphile } from 'postgraphile';
+import { serveInChild, startChildServer, type ChildServer } from './child-server.js';
 
 /**
  * PostGraphile v4 (a bench-only dependency) serving one tenant schema, as the baseline of the
@@ -44,46 +44,13 @@ export interface PostGraphileConfig {
   roles: [string, string][];
 }
 
-export interface PostGraphileServer {
-  url: string;
-  /** The server process's CPU time so far (user + system), in milliseconds. */
-  cpuMs(): Promise<number>;
-  close(): Promise<void>;
-}
+export type PostGraphileServer = ChildServer;
 
 const CHILD_FLAG = 'PGC_BENCH_POSTGRAPHILE_CHILD';
 
 /** Starts the server in a child process (this file, forked with the parent's tsx loader). */
-export async function startPostGraphile(config: PostGraphileConfig): Promise<PostGraphileServer> {
-  const child = fork(fileURLToPath(import.meta.url), [], {
-    env: { ...process.env, [CHILD_FLAG]: '1' },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (message: { url?: string; error?: string }) =>
-      message.url ? resolve(message.url) : reject(new Error(message.error ?? 'PostGraphile did not start')),
-    );
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`the PostGraphile process exited (${code})`)));
-    child.send(config);
-  });
-  child.removeAllListeners('exit');
-  child.removeAllListeners('error');
-  child.removeAllListeners('message');
-  return {
-    url,
-    cpuMs: () =>
-      new Promise<number>((resolve) => {
-        child.once('message', (message: { cpuMs: number }) => resolve(message.cpuMs));
-        child.send('cpu');
-      }),
-    async close() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.disconnect();
-      await exited;
-    },
-  };
+export function startPostGraphile(config: PostGraphileConfig): Promise<PostGraphileServer> {
+  return startChildServer(fileURLToPath(import.meta.url), CHILD_FLAG, config, 'PostGraphile');
 }
 
 function httpError(statusCode: number, message: string): Error {
@@ -165,23 +132,4 @@ async function serve(config: PostGraphileConfig): Promise<{ url: string; close()
   };
 }
 
-if (process.env[CHILD_FLAG] === '1' && process.send) {
-  process.once('message', (config: PostGraphileConfig) => {
-    serve(config).then(
-      (running) => {
-        process.send?.({ url: running.url });
-        process.on('message', (message) => {
-          if (message !== 'cpu') return;
-          const { user, system } = process.cpuUsage();
-          process.send?.({ cpuMs: (user + system) / 1000 });
-        });
-        process.once('disconnect', () => {
-          running.close().finally(() => process.exit(0));
-        });
-      },
-      (error: unknown) => {
-        process.send?.({ error: String((error as Error)?.stack ?? error) }, () => process.exit(1));
-      },
-    );
-  });
-}
+serveInChild<PostGraphileConfig>(CHILD_FLAG, serve);

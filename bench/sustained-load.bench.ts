@@ -11,7 +11,7 @@ import { churn } from './sustained/churn.js';
 import { closeConnections, graphql } from './sustained/graphql-client.js';
 import { OpenLoopLoad, type LoadUser } from './sustained/load.js';
 import { startStackServer, type ServerMemory, type StackServer } from './sustained/server.js';
-import { idToken } from './sustained/tokens.js';
+import { idToken } from './id-token.js';
 
 // The local stack (user pool + GraphQL endpoint + data source, the agents example) in its own
 // process under a steady open-loop rate of authorized GraphQL requests from users of several

@@ -3,7 +3,7 @@ import type { Cognition } from '../../src/cognition.js';
 import type { Suspension } from './analysis.js';
 import { graphql, type Answer } from './graphql-client.js';
 import type { LoadUser, OpenLoopLoad } from './load.js';
-import { idToken } from './tokens.js';
+import { idToken } from '../id-token.js';
 
 export interface ChurnOptions {
   cognition: Cognition;

@@ -1,5 +1,5 @@
-import { ensurePoolLogin } from '../../src/local/pool-users.js';
-import type { UserPool } from '../../src/local/user-pool/index.js';
+import { ensurePoolLogin } from '../src/local/pool-users.js';
+import type { UserPool } from '../src/local/user-pool/index.js';
 
 /**
  * A user-pool ID token the way a client gets one: sign-up and confirmation if the user has no
